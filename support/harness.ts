@@ -1,0 +1,107 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { HarnessConfig } from './config';
+import type { StartedBackend } from './backends/backend';
+import { startLiveBackend } from './backends/live';
+import { startLocalBackend } from './backends/local';
+import { withClient } from './db/connect';
+import { compareFingerprints, fingerprintDatabase, type Difference, type Fingerprints } from './golden/fingerprint';
+import { openGolden, type Golden } from './golden/golden';
+import { fingerprintsOf } from './golden/manifest';
+import type { AppScope } from './golden/scope';
+import { seedGolden } from './golden/seed';
+import type { SandboxIdentity } from './guard/sandbox-guard';
+import { requirePgBinaries } from './pgtools/binaries';
+import { canonicalReset, type ResetResult } from './reset/canonical-reset';
+import { postResetSql } from './reset/post-reset';
+
+/** Everything started once per run and shared by the scenarios. */
+export interface Harness {
+  readonly config: HarnessConfig;
+  readonly backend: StartedBackend;
+  readonly scope: AppScope;
+  readonly identity: SandboxIdentity;
+  readonly golden: Golden;
+  /** Why the backend was chosen, for the reports. */
+  readonly backendReason: string;
+  /** What the sandbox must match right after a reset: the golden plus the post-reset steps. */
+  baseline(): Fingerprints;
+  /** The canonical reset, to the run's golden or to another one (a scenario's damaged copy). */
+  reset(golden?: Golden): Promise<ResetResult>;
+  /** Compares the sandbox with the baseline; empty when they are equal. */
+  verify(): Promise<Difference[]>;
+  fingerprintSandbox(): Promise<Fingerprints>;
+  stop(): Promise<void>;
+}
+
+export type Log = (line: string) => void;
+
+async function startBackend(config: HarnessConfig, log: Log): Promise<{ backend: StartedBackend; reason: string }> {
+  if (config.backend === 'live') {
+    return { backend: await startLiveBackend(config, requirePgBinaries(config.pgBin, false)), reason: 'chosen by configuration (live profile or BDD_BACKEND=live)' };
+  }
+  if (config.backend === 'container') {
+    throw new Error('BDD_BACKEND=container: the container backend is not available in this version of the harness. Use BDD_BACKEND=local or live.');
+  }
+  const reason = config.backend === 'local' ? 'chosen by configuration (BDD_BACKEND=local)' : 'auto: the local backend is the default';
+  return { backend: await startLocalBackend(config, requirePgBinaries(config.pgBin, true), log), reason };
+}
+
+/** Starts the backend, obtains and checks the golden, and prepares the reset. Stops what it started if any step fails. */
+export async function startHarness(config: HarnessConfig, log: Log = () => undefined): Promise<Harness> {
+  const { backend, reason } = await startBackend(config, log);
+  log(`backend: ${backend.name} (${reason}): ${backend.description}`);
+  try {
+    const scope: AppScope = { schema: config.appSchema, tablePattern: config.appTablePattern };
+    const identity: SandboxIdentity = { sandboxDatabase: config.sandboxDatabase, sandboxOwner: config.sandboxOwner, prodOwner: config.prodOwner };
+    let golden: Golden;
+    if (config.golden.path) {
+      golden = await openGolden(config.golden.path, backend.tools, config.golden.acceptUnverified);
+      log(`golden: ${golden.path}${golden.verified ? '' : ' (UNVERIFIED: no manifest, accepted by BDD_GOLDEN_UNVERIFIED=accept)'}`);
+    } else {
+      if (!backend.prodDump) throw new Error('No golden was given (BDD_GOLDEN) and this backend cannot reach production to take one.');
+      const dir = join(config.reportsDir, 'golden');
+      mkdirSync(dir, { recursive: true });
+      const started = performance.now();
+      golden = await seedGolden(backend.tools, backend.prodDump, scope, join(dir, `${config.prodDatabase}.golden.dump`));
+      log(`golden: seeded from production as ${backend.prodDump.user} in ${Math.round(performance.now() - started)} ms: ${golden.path}`);
+    }
+    const target = {
+      tools: backend.tools,
+      runtime: backend.runtime,
+      identity,
+      golden,
+      postReset: postResetSql({ appSchema: scope.schema, appRole: backend.appRole }),
+      lockTimeoutMs: config.lockTimeoutMs,
+    };
+    const fingerprintSandbox = () => withClient(backend.runtime, (client) => fingerprintDatabase(client, scope), config.connectTimeoutMs);
+    // An unverified golden has no recorded fingerprints: the state after its first reset is the baseline.
+    let baseline: Fingerprints | undefined = golden.manifest ? fingerprintsOf(golden.manifest) : undefined;
+    const harness: Harness = {
+      config,
+      backend,
+      scope,
+      identity,
+      golden,
+      backendReason: reason,
+      baseline: () => {
+        if (!baseline) throw new Error('The baseline of an unverified golden is known only after its first reset.');
+        return baseline;
+      },
+      async reset(other?: Golden) {
+        const result = await canonicalReset({ ...target, golden: other ?? golden });
+        baseline ??= await fingerprintSandbox();
+        return result;
+      },
+      async verify() {
+        return compareFingerprints(harness.baseline(), await fingerprintSandbox());
+      },
+      fingerprintSandbox,
+      stop: () => backend.stop(),
+    };
+    return harness;
+  } catch (error) {
+    await backend.stop();
+    throw error;
+  }
+}

@@ -1,0 +1,50 @@
+import { setDefaultTimeout, setWorldConstructor, World, type IWorldOptions } from '@cucumber/cucumber';
+import type { Client } from 'pg';
+import { withClient } from './db/connect';
+import type { Fingerprints, Difference } from './golden/fingerprint';
+import type { ArchiveScopeReport } from './golden/archive-contents';
+import type { PoolerLookupFacts } from './sandbox/inspect';
+import type { Golden } from './golden/golden';
+import type { Harness } from './harness';
+
+export interface WorldParameters {
+  backend?: 'local' | 'container' | 'live';
+}
+
+/** One scenario's state: handles to what the run started, and the last results the Then steps check. */
+export class SandboxWorld extends World<WorldParameters> {
+  harness!: Harness;
+  /** The sandbox as it was before the step under test, to prove what changed or did not. */
+  before?: Fingerprints;
+  /** Differences from the baseline seen before the reset under test (proves there was something to undo). */
+  differencesBeforeReset?: Difference[];
+  /** A golden other than the run's, prepared by a Given step (a damaged copy, one without a manifest). */
+  otherGolden?: { path: string; cleanup: () => void };
+  /** The golden the harness accepted in a When step. */
+  acceptedGolden?: Golden;
+  /** What a When step that was expected to possibly fail threw. */
+  lastError?: Error;
+  /** Fingerprints taken after each reset in the scenario. */
+  afterResets: Fingerprints[] = [];
+  /** Connections the server logged during the last reset. */
+  resetConnections?: { user: string; database: string }[];
+  /** The pooler function as it was before the reset under test. */
+  poolerBefore?: PoolerLookupFacts;
+  /** What the golden archive would create, read from its table of contents. */
+  archive?: ArchiveScopeReport;
+  /** Things to undo at the end of the scenario, newest first. */
+  readonly cleanups: (() => Promise<void> | void)[] = [];
+
+  constructor(options: IWorldOptions<WorldParameters>) {
+    super(options);
+  }
+
+  /** Runs `work` on the sandbox as the runtime role, the only role scenarios use there. */
+  inSandbox<T>(work: (client: Client) => Promise<T>): Promise<T> {
+    return withClient(this.harness.backend.runtime, work, this.harness.config.connectTimeoutMs);
+  }
+}
+
+setWorldConstructor(SandboxWorld);
+// Resets and seeding on a large golden take seconds; a hung server must still fail the step.
+setDefaultTimeout(120_000);
