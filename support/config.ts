@@ -7,7 +7,7 @@ export type FixtureScale = 'small' | 'large';
 
 /** Every setting the harness reads, with its default and meaning. The README's table lists exactly these. */
 export const SETTINGS = {
-  BDD_BACKEND: { default: 'auto', doc: 'Where the sandbox runs: `auto` (container when a runtime and the image are present, else local), `local`, `container` or `live`. The `live` profile sets `live`.' },
+  BDD_BACKEND: { default: 'auto', doc: 'Where the sandbox runs: `auto` (today the local backend), `local`, `container` (not yet available) or `live`. The `live` profile sets `live`.' },
   BDD_GOLDEN: { default: '(seeded from production in this run)', doc: 'Path to a golden archive (`pg_dump -Fc`) to reset to, with its manifest beside it as `<path>.manifest.json`. Required on `live`.' },
   BDD_GOLDEN_UNVERIFIED: { default: '(unset)', doc: 'Set to `accept` to use a golden that has no manifest. Every report then marks the run as unverified.' },
   BDD_FIXTURE_SCALE: { default: 'small', doc: 'Size of the production fixture on clusters the harness starts: `small` (quick suite) or `large` (about 400 tables and 1M rows, for benchmarks).' },

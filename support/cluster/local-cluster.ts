@@ -156,7 +156,7 @@ export async function startLocalCluster(bin: PgBinaries, log: (line: string) => 
         break;
       } catch (error) {
         // Another process may have taken the port between our probe and the server's bind.
-        if (attempt >= 3) throw new Error(`${(error as Error).message}\nServer log (${logFile}):\n${existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(-2000) : '(none)'}`);
+        if (attempt >= 3) throw new Error(`${(error as Error).message}\nServer log (${logFile}):\n${existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(-2000) : '(none)'}`, { cause: error });
       }
     }
 

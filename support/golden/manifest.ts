@@ -47,7 +47,7 @@ export function readManifest(path: string): GoldenManifest {
   try {
     parsed = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    throw new Error(`The golden's manifest ${path} is not valid JSON (${(error as Error).message}). Take the golden again, or restore the manifest that came with it.`);
+    throw new Error(`The golden's manifest ${path} is not valid JSON (${(error as Error).message}). Take the golden again, or restore the manifest that came with it.`, { cause: error });
   }
   const m = parsed as Partial<GoldenManifest>;
   if (m.kind !== MANIFEST_KIND || m.version !== MANIFEST_VERSION) {
