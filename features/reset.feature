@@ -68,5 +68,5 @@ Feature: Resetting the sandbox to the golden checkpoint
       Given someone added a customer in the sandbox
       And a golden that matches its manifest but fails to restore near its end
       When the sandbox is reset to that golden
-      Then the reset fails, saying "psql failed"
+      Then the reset fails, saying "llx_restore_breaker"
       And the sandbox is exactly as it was before the reset

@@ -106,7 +106,7 @@ Then('the role that took the golden can read production but cannot change it', a
   const table = qualified(this.harness.scope.schema, Object.keys(manifestOf(this).data.tables)[0]);
   await withClient(prod, async (client) => {
     await client.query(`SELECT count(*) FROM ${table}`);
-    for (const statement of [`DELETE FROM ${table}`, `UPDATE ${table} SET rowid = rowid`, `CREATE TABLE ${qualified(this.harness.scope.schema, 'llx_dump_probe')} (id int)`]) {
+    for (const statement of [`DELETE FROM ${table}`, `INSERT INTO ${table} SELECT * FROM ${table} WHERE false`, `TRUNCATE ${table}`, `CREATE TABLE ${qualified(this.harness.scope.schema, 'llx_dump_probe')} (id int)`]) {
       const error = await client.query(statement).then(() => undefined, (e: Error & { code?: string }) => e);
       expect(error, `${statement} as ${prod.user}`).to.be.instanceOf(Error);
       expect(error!.code, `${statement}: ${error!.message}`).to.equal('42501');

@@ -69,21 +69,24 @@ export async function failingNearItsEnd(tools: PgTools, superuser: PgConnection,
   const dropScratch = () => withClient({ ...superuser, database: 'postgres' }, (c) => c.query(`DROP DATABASE IF EXISTS ${quoteIdent(scratch)} WITH (FORCE)`));
   try {
     await withClient({ ...superuser, database: 'postgres' }, async (c) => {
-      await c.query(`CREATE DATABASE ${quoteIdent(scratch)} TEMPLATE ${quoteIdent(prod.database)} OWNER ${quoteIdent(prod.owner)}`);
+      await c.query(`CREATE DATABASE ${quoteIdent(scratch)} TEMPLATE ${quoteIdent(prod.database)} OWNER ${quoteIdent(prod.owner)} STRATEGY = FILE_COPY`);
       await c.query(`GRANT CONNECT ON DATABASE ${quoteIdent(scratch)} TO ${quoteIdent(prod.dump.user)}`);
     });
     await withClient({ ...superuser, database: scratch }, async (c) => {
-      const { rows: [target] } = await c.query<{ table: string; column: string }>(
-        `SELECT c.relname AS table, a.attname AS column FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      const { rows: [target] } = await c.query<{ table: string; column: string; other: string }>(
+        `SELECT c.relname AS table, a.attname AS column,
+                (SELECT o.relname FROM pg_class o WHERE o.relnamespace = n.oid AND o.relkind = 'r' AND o.relname LIKE $2 AND o.oid <> c.oid ORDER BY o.relname LIMIT 1) AS other
+           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
            JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
           WHERE n.nspname = $1 AND c.relkind = 'r' AND c.relname LIKE $2 AND a.atttypid IN ('text'::regtype, 'varchar'::regtype)
             AND c.reltuples > 0 ORDER BY c.relname DESC, a.attnum LIMIT 1`,
         [scope.schema, scope.tablePattern],
       );
-      if (!target) throw new Error('Cannot build a golden that fails to restore: production has no non-empty application table with a text column.');
+      if (!target?.other) throw new Error('Cannot build a golden that fails to restore: production needs a non-empty application table with a text column, and a second application table.');
+      // plpgsql, so the planner never inlines it; it reads another table, not the one under construction.
       await c.query(`SET ROLE ${quoteIdent(prod.owner)};
-        CREATE FUNCTION ${qualified(scope.schema, 'llx_restore_breaker')}(text) RETURNS bigint LANGUAGE sql IMMUTABLE
-          AS $$ SELECT count(*) FROM ${quoteIdent(target.table)} WHERE $1 IS NOT NULL $$;
+        CREATE FUNCTION ${qualified(scope.schema, 'llx_restore_breaker')}(text) RETURNS bigint LANGUAGE plpgsql IMMUTABLE
+          AS $$ BEGIN RETURN (SELECT count(*) FROM ${quoteIdent(target.other)} WHERE $1 IS NOT NULL); END $$;
         CREATE INDEX llx_restore_breaker_idx ON ${qualified(scope.schema, target.table)} (${qualified(scope.schema, 'llx_restore_breaker')}(${quoteIdent(target.column)}));`);
     });
     const path = join(dir, 'restore-fails-near-end.golden.dump');

@@ -1,0 +1,64 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { withClient } from '../db/connect';
+import type { Golden } from '../golden/golden';
+import { seedGolden } from '../golden/seed';
+import { canonicalReset, type ResetTarget } from '../reset/canonical-reset';
+import { postResetSql } from '../reset/post-reset';
+import { startThrowawaySandbox, TINY_APP_SQL, type ThrowawaySandbox } from '../testing/throwaway-sandbox';
+import { baselineCopySql } from './baseline-copy';
+import { DEFAULT_BASELINE_SCHEMA } from './copy-meta';
+
+// The tiny app, plus what the diff must handle besides: secrets next to a natural key, and a table without a primary key.
+export const DIFF_APP_SQL = `${TINY_APP_SQL}
+  CREATE TABLE llx_user (rowid serial PRIMARY KEY, login varchar(50) NOT NULL, entity integer NOT NULL DEFAULT 1,
+                         api_key varchar(128), pass_crypted varchar(128), datec timestamp DEFAULT now(), tms timestamp);
+  CREATE UNIQUE INDEX uk_user_login ON llx_user (login, entity);
+  CREATE UNIQUE INDEX uk_user_api_key ON llx_user (api_key);
+  INSERT INTO llx_user (login, api_key, pass_crypted) VALUES ('admin', 'prod-admin-key-0001', 'prod-hash-0001'), ('agent', NULL, NULL);
+  CREATE TABLE llx_tag (label text, weight integer);
+  INSERT INTO llx_tag VALUES ('red', 1), ('red', 1), ('blue', 2);
+`;
+
+/** A throwaway sandbox whose resets make the baseline copy, exactly as the harness's resets do. */
+export interface BaselineSandbox {
+  sandbox: ThrowawaySandbox;
+  golden: Golden;
+  target: ResetTarget;
+  copySchema: string;
+  reset(): Promise<void>;
+  /** Runs SQL on the sandbox as the runtime login (what a scenario could do). */
+  run(sql: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startBaselineSandbox(): Promise<BaselineSandbox> {
+  const sandbox = await startThrowawaySandbox(DIFF_APP_SQL);
+  const dir = mkdtempSync(join(tmpdir(), 'baseline-test-'));
+  const stop = async () => {
+    await sandbox.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const golden = await seedGolden(sandbox.tools, sandbox.prodDump, sandbox.scope, join(dir, 'g.dump'));
+    const copySchema = DEFAULT_BASELINE_SCHEMA;
+    const postReset =
+      postResetSql({ appSchema: sandbox.scope.schema, appRole: sandbox.roles.appRole }) +
+      '\n' +
+      baselineCopySql({ appSchema: sandbox.scope.schema, tablePattern: sandbox.scope.tablePattern, copySchema, goldenSha256: golden.manifest!.golden.sha256 });
+    const target: ResetTarget = { tools: sandbox.tools, runtime: sandbox.runtime, identity: { ...sandbox.layout }, golden, postReset, lockTimeoutMs: 2000 };
+    return {
+      sandbox,
+      golden,
+      target,
+      copySchema,
+      reset: async () => void (await canonicalReset(target)),
+      run: async (sql) => void (await withClient(sandbox.runtime, (c) => c.query(sql))),
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
