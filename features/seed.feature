@@ -21,6 +21,27 @@ Feature: Seeding the golden checkpoint from production
         | unix_timestamp(timestamp without time zone) |
         | dol_util_rebuild_sequences()    |
 
+    @fixture
+    Scenario: The golden holds the production fixture's application tables
+      Given the golden checkpoint was taken from production
+      Then the golden's application tables are:
+        | table             | rows |
+        | llx_actioncomm    |   76 |
+        | llx_c_country     |   12 |
+        | llx_c_tva         |   29 |
+        | llx_const         |   42 |
+        | llx_ecm_files     |   43 |
+        | llx_entrepot      |    2 |
+        | llx_facture       |   50 |
+        | llx_facturedet    |  150 |
+        | llx_product       |   40 |
+        | llx_product_price |   80 |
+        | llx_product_stock |   42 |
+        | llx_projet        |    3 |
+        | llx_societe       |   30 |
+        | llx_socpeople     |   60 |
+        | llx_user          |    6 |
+
     Scenario: The golden leaves out the connection pooler, the owners and the grants
       Given the golden checkpoint was taken from production
       Then the golden holds nothing of the connection pooler
