@@ -51,6 +51,7 @@ Feature: Resetting the sandbox to the golden checkpoint
 
   Rule: A reset that fails changes nothing
 
+    @needs-manifest
     Scenario Outline: A damaged golden leaves the sandbox exactly as it was
       Given someone added a customer in the sandbox
       And a golden <damage>

@@ -6,7 +6,7 @@ Feature: Seeding the golden checkpoint from production
 
   Rule: The golden holds Dolibarr's application, and nothing of the platform around it
 
-    @needs-production
+    @needs-production @seeded-in-this-run
     Scenario: The golden holds every application table of production, with all its rows
       Given the golden checkpoint was taken from production
       Then the golden holds every application table production has, with the same rows
@@ -49,6 +49,7 @@ Feature: Seeding the golden checkpoint from production
 
   Rule: Anyone can tell where the golden came from and check that it is intact
 
+    @needs-manifest
     Scenario: The manifest says who took the golden, from where and when, and what it holds
       Given the golden checkpoint was taken from production
       Then the golden's manifest names the read-only role that took it, the production database and when

@@ -17,6 +17,14 @@ const REQUIREMENTS: Record<string, { has: (h: Harness) => boolean; reason: strin
     has: (h) => Boolean(h.backend.serverLog),
     reason: "it reads the server's connection log, which only clusters the harness starts itself expose",
   },
+  '@needs-manifest': {
+    has: (h) => h.golden.verified,
+    reason: 'it checks what the manifest records, and this run uses a golden without one (BDD_GOLDEN_UNVERIFIED=accept)',
+  },
+  '@seeded-in-this-run': {
+    has: (h) => !h.config.golden.path,
+    reason: 'it compares the golden with the production it was taken from, and this run uses a golden given by path (BDD_GOLDEN)',
+  },
   '@fixture': {
     has: (h) => !h.config.golden.path,
     reason: "its expectations are the production fixture's, and this run uses a golden given by path (BDD_GOLDEN)",
