@@ -23,6 +23,8 @@ export const SETTINGS = {
   BDD_APP_SCHEMA: { default: 'public', doc: 'Schema holding the application (Dolibarr) objects.' },
   BDD_APP_TABLES: { default: 'llx\\_%', doc: 'SQL LIKE pattern of the application tables in that schema.' },
   BDD_APP_ROLE: { default: '`erp_sandbox_writer` on clusters the harness starts, none on `live`', doc: 'Role the post-reset steps grant read/write on every application table and sequence to (the role Dolibarr connects with). `none` for no grants.' },
+  BDD_BASELINE_SCHEMA: { default: 'erp_sandbox_bdd', doc: 'Harness-owned schema in the sandbox database holding the baseline copy the diff compares with; recreated by every reset, never part of the application scope.' },
+  BDD_DIFF_IGNORE: { default: 'tms,datec,date_creation,date_valid,import_key', doc: 'Comma-separated columns whose changes the diff ignores (set by triggers or clocks, different on every run).' },
   BDD_CONNECT_TIMEOUT_MS: { default: '10000', doc: 'Bound on every connection attempt.' },
   BDD_LOCK_TIMEOUT_MS: { default: '10000', doc: 'How long a reset waits for locks held by other sessions (a live Dolibarr in a transaction) before giving up.' },
   BDD_REPORTS_DIR: { default: 'reports', doc: 'Where the run writes its reports and golden manifests of this run.' },
@@ -44,6 +46,8 @@ export interface HarnessConfig {
   appTablePattern: string;
   /** undefined: backend default; null: no grants. */
   appRole: string | null | undefined;
+  baselineSchema: string;
+  diffIgnoredColumns: string[];
   connectTimeoutMs: number;
   lockTimeoutMs: number;
   reportsDir: string;
@@ -140,10 +144,15 @@ export function loadConfig(env: Env = process.env, worldParameters: { backend?: 
     appSchema: name('BDD_APP_SCHEMA', 'public'),
     appTablePattern: get('BDD_APP_TABLES') ?? 'llx\\_%',
     appRole,
+    baselineSchema: name('BDD_BASELINE_SCHEMA', 'erp_sandbox_bdd'),
+    diffIgnoredColumns: (get('BDD_DIFF_IGNORE') ?? 'tms,datec,date_creation,date_valid,import_key').split(',').map((c) => c.trim()).filter(Boolean),
     connectTimeoutMs: integer('BDD_CONNECT_TIMEOUT_MS', 10_000, 100, 600_000),
     lockTimeoutMs: integer('BDD_LOCK_TIMEOUT_MS', 10_000, 1, 3_600_000),
     reportsDir: resolve(get('BDD_REPORTS_DIR') ?? 'reports'),
   };
+  if (config.baselineSchema === config.appSchema) {
+    problems.push(`BDD_BASELINE_SCHEMA and BDD_APP_SCHEMA are both ${JSON.stringify(config.appSchema)}: the baseline copy must live outside the application schema.`);
+  }
   if (config.sandboxDatabase === config.prodDatabase) {
     problems.push(`BDD_SANDBOX_DB and BDD_PROD_DB are both ${JSON.stringify(config.prodDatabase)}: the sandbox must be a database other than production.`);
   }

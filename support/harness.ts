@@ -14,6 +14,10 @@ import type { SandboxIdentity } from './guard/sandbox-guard';
 import { requirePgBinaries } from './pgtools/binaries';
 import { canonicalReset, type ResetResult } from './reset/canonical-reset';
 import { postResetSql } from './reset/post-reset';
+import { baselineCopySql } from './baseline/baseline-copy';
+import { diffSandbox, type ChangeSet } from './diff';
+import { sha256File } from './golden/manifest';
+import { establishBaseline } from './reset/baseline';
 
 /** Everything started once per run and shared by the scenarios. */
 export interface Harness {
@@ -28,6 +32,8 @@ export interface Harness {
   baseline(): Fingerprints;
   /** The canonical reset, to the run's golden or to another one (a scenario's damaged copy). */
   reset(golden?: Golden): Promise<ResetResult>;
+  /** Row by row, how the sandbox differs from the baseline. */
+  diff(): Promise<ChangeSet>;
   /** Compares the sandbox with the baseline; empty when they are equal. */
   verify(): Promise<Difference[]>;
   fingerprintSandbox(): Promise<Fingerprints>;
@@ -66,17 +72,17 @@ export async function startHarness(config: HarnessConfig, log: Log = () => undef
       golden = await seedGolden(backend.tools, backend.prodDump, scope, join(dir, `${config.prodDatabase}.golden.dump`));
       log(`golden: seeded from production as ${backend.prodDump.user} in ${Math.round(performance.now() - started)} ms: ${golden.path}`);
     }
-    const target = {
-      tools: backend.tools,
-      runtime: backend.runtime,
-      identity,
-      golden,
-      postReset: postResetSql({ appSchema: scope.schema, appRole: backend.appRole }),
-      lockTimeoutMs: config.lockTimeoutMs,
-    };
+    const goldenSha256 = golden.manifest?.golden.sha256 ?? (await sha256File(golden.path));
+    // Post-reset steps, in order; the baseline copy comes last so that it holds the whole baseline.
+    const postReset = [
+      postResetSql({ appSchema: scope.schema, appRole: backend.appRole }),
+      baselineCopySql({ appSchema: scope.schema, tablePattern: scope.tablePattern, copySchema: config.baselineSchema, goldenSha256 }),
+    ].join('\n');
+    const postResetTouches: string[] = [];
+    const target = { tools: backend.tools, runtime: backend.runtime, identity, golden, postReset, lockTimeoutMs: config.lockTimeoutMs };
     const fingerprintSandbox = () => withClient(backend.runtime, (client) => fingerprintDatabase(client, scope), config.connectTimeoutMs);
-    // An unverified golden has no recorded fingerprints: the state after its first reset is the baseline.
-    let baseline: Fingerprints | undefined = golden.manifest ? fingerprintsOf(golden.manifest) : undefined;
+    // Known once the first reset has run: the golden's fingerprints, plus what the post-reset steps add.
+    let baseline: Fingerprints | undefined;
     const harness: Harness = {
       config,
       backend,
@@ -90,8 +96,19 @@ export async function startHarness(config: HarnessConfig, log: Log = () => undef
       },
       async reset(other?: Golden) {
         const result = await canonicalReset({ ...target, golden: other ?? golden });
-        baseline ??= await fingerprintSandbox();
+        baseline ??= await withClient(backend.runtime, (client) => establishBaseline(client, scope, golden.manifest && fingerprintsOf(golden.manifest), postResetTouches));
         return result;
+      },
+      diff() {
+        return withClient(backend.runtime, (client) =>
+          diffSandbox(client, {
+            appSchema: scope.schema,
+            tablePattern: scope.tablePattern,
+            copySchema: config.baselineSchema,
+            goldenSha256,
+            ignoredColumns: config.diffIgnoredColumns,
+            baselineFingerprint: harness.baseline().data,
+          }), config.connectTimeoutMs);
       },
       async verify() {
         return compareFingerprints(harness.baseline(), await fingerprintSandbox());

@@ -1,6 +1,7 @@
 import { After, AfterAll, Before, BeforeAll, Status } from '@cucumber/cucumber';
 import { loadConfig } from './config';
 import { redact } from './db/redact';
+import { changeSetToJson, renderChangeSet } from './diff';
 import { startHarness, type Harness } from './harness';
 import { missingRequirement } from './requirements';
 import type { SandboxWorld, WorldParameters } from './world';
@@ -36,8 +37,15 @@ After(async function (this: SandboxWorld, { result }) {
   for (const cleanup of this.cleanups.reverse()) await cleanup();
   this.otherGolden?.cleanup();
   if (result?.status === Status.FAILED && harness) {
-    const differences = await harness.verify().catch((error: Error) => [{ what: 'could not compare', expected: '', found: error.message }]);
-    if (differences.length) this.attach(JSON.stringify(differences, null, 2), { mediaType: 'application/json', fileName: 'sandbox-vs-baseline.json' });
+    // What the sandbox looked like when the scenario failed: the change set, or why there is none.
+    try {
+      const changeSet = await harness.diff();
+      this.attach(renderChangeSet(changeSet), { mediaType: 'text/plain', fileName: 'sandbox-diff.txt' });
+      this.attach(changeSetToJson(changeSet), { mediaType: 'application/json', fileName: 'sandbox-change-set.json' });
+    } catch (error) {
+      const differences = await harness.verify().catch(() => []);
+      this.attach(`No row-level diff: ${redact((error as Error).message)}\n${JSON.stringify(differences, null, 2)}`, { mediaType: 'text/plain', fileName: 'sandbox-diff.txt' });
+    }
   }
 });
 

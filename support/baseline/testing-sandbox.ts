@@ -10,7 +10,8 @@ import { startThrowawaySandbox, TINY_APP_SQL, type ThrowawaySandbox } from '../t
 import { baselineCopySql } from './baseline-copy';
 import { DEFAULT_BASELINE_SCHEMA } from './copy-meta';
 
-// The tiny app, plus what the diff must handle besides: secrets next to a natural key, and a table without a primary key.
+// The tiny app, plus what the diff must handle besides: secrets next to a natural key, a table without a
+// primary key, and names that only survive quoting.
 export const DIFF_APP_SQL = `${TINY_APP_SQL}
   CREATE TABLE llx_user (rowid serial PRIMARY KEY, login varchar(50) NOT NULL, entity integer NOT NULL DEFAULT 1,
                          api_key varchar(128), pass_crypted varchar(128), datec timestamp DEFAULT now(), tms timestamp);
@@ -19,6 +20,8 @@ export const DIFF_APP_SQL = `${TINY_APP_SQL}
   INSERT INTO llx_user (login, api_key, pass_crypted) VALUES ('admin', 'prod-admin-key-0001', 'prod-hash-0001'), ('agent', NULL, NULL);
   CREATE TABLE llx_tag (label text, weight integer);
   INSERT INTO llx_tag VALUES ('red', 1), ('red', 1), ('blue', 2);
+  CREATE TABLE "llx_odd ""quoted"" name" ("Row Id" int PRIMARY KEY, "Label" text);
+  INSERT INTO "llx_odd ""quoted"" name" VALUES (1, 'one');
 `;
 
 /** A throwaway sandbox whose resets make the baseline copy, exactly as the harness's resets do. */

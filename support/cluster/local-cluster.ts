@@ -108,7 +108,9 @@ unix_socket_directories = '${socketDir}'
 fsync = off
 synchronous_commit = off
 full_page_writes = off
-max_connections = 50
+max_connections = 100
+# A one-transaction reset of ~400 tables (and its baseline copy) holds thousands of locks.
+max_locks_per_transaction = 256
 shared_buffers = 128MB
 log_connections = on
 log_line_prefix = '%m [%p] %q%u@%d '

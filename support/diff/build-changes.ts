@@ -70,7 +70,11 @@ export function buildChanges(input: BuildChangesInput): Change[] {
   }
   for (const table of order) {
     const diff = byTable.get(table)!;
-    for (const row of diff.rows.filter((r) => r.op === 'update')) changes.push(update(table, diff.key, row, input, pointAtNewRows));
+    for (const row of diff.rows.filter((r) => r.op === 'update')) {
+      const change = update(table, diff.key, row, input, pointAtNewRows);
+      // PostgreSQL compares numbers by value (1.5 = 1.50): a row it calls different always has a differing column here.
+      if (Object.keys(change.columns).length) changes.push(change);
+    }
   }
   for (const table of [...order].reverse()) {
     const diff = byTable.get(table)!;

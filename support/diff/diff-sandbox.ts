@@ -33,7 +33,8 @@ export interface DiffOptions {
 
 /**
  * Everything the sandbox's application tables hold that the baseline copy does not, row by row, from one
- * consistent snapshot. Changed tables are found inside PostgreSQL; only their differing rows reach Node.
+ * consistent snapshot (its own REPEATABLE READ READ ONLY transaction: call it outside one). Changed tables
+ * are found inside PostgreSQL; only their differing rows reach Node.
  */
 export async function diffSandbox(client: ClientBase, options: DiffOptions): Promise<ChangeSet> {
   const ignored = [...(options.ignoredColumns ?? DEFAULT_IGNORED_COLUMNS)];

@@ -21,11 +21,16 @@ function columnsOf(change: Change): string {
   const entries =
     change.op === 'update'
       ? Object.entries(change.columns).map(([c, { before, after }]) => [c, before, after] as const)
-      : Object.entries(change.row).map(([c, v]) => (change.op === 'insert' ? ([c, undefined, v] as const) : ([c, v, undefined] as const)));
+      : Object.entries(change.row)
+          .filter(([, v]) => v !== null)
+          .map(([c, v]) => (change.op === 'insert' ? ([c, undefined, v] as const) : ([c, v, undefined] as const)));
   return entries.map(([c, before, after]) => `${c}: ${value(before)} -> ${value(after)}`).join(', ');
 }
 
-/** A readable table of the change set: one line per change (table, op, key or placeholder, column: before -> after). */
+/**
+ * A readable table of the change set: one line per change (table, op, key or placeholder, column: before -> after).
+ * Null columns of inserted and deleted rows are left out of the text; the JSON has them.
+ */
 export function renderChangeSet(cs: ChangeSet): string {
   const lines = [`Changes against the golden ${cs.golden.sha256.slice(0, 12)} (ignoring ${cs.ignoredColumns.join(', ') || 'no columns'}; secrets ${cs.redactedColumns} redacted)`];
   if (cs.tables.added.length) lines.push(`Tables added: ${cs.tables.added.join(', ')}`);

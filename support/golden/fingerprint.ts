@@ -110,7 +110,7 @@ export async function dataFingerprint(client: ClientBase, scope: AppScope, table
     const parts = tables.map(
       (table, i) =>
         `SELECT ${i} AS i, count(*) AS n, coalesce(sum(h), 0)::text || ':' || coalesce(bit_xor(h), 0)::text AS hash
-           FROM (SELECT hashtextextended(t::text, 0) AS h FROM ${qualified(scope.schema, table)} t) s`,
+           FROM (SELECT hashtextextended(ROW(t.*)::text, 0) AS h FROM ${qualified(scope.schema, table)} t) s`,
     );
     const { rows } = await client.query<{ i: number; n: string; hash: string }>(parts.join('\nUNION ALL\n'));
     for (const row of rows) result.tables[tables[row.i]] = { rows: Number(row.n), hash: row.hash };
