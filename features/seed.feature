@@ -56,10 +56,6 @@ Feature: Seeding the golden checkpoint from production
       And the golden's manifest records each application table with its row count and a fingerprint
       And the golden matches the checksum in its manifest
 
-    @needs-production
-    Scenario: The golden is taken by a role that can read production but not change it
-      Then the role that took the golden can read production but cannot change it
-
     Scenario: A golden without a manifest is refused
       Given a copy of the golden without its manifest
       When the harness is asked to use that golden

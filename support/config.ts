@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { assertPlainName } from './db/ident';
-import { registerSecret } from './db/redact';
+import { redact, registerSecret } from './db/redact';
 
 export type BackendName = 'auto' | 'local' | 'container' | 'live';
 export type FixtureScale = 'small' | 'large';
@@ -23,6 +23,9 @@ export const SETTINGS = {
   BDD_APP_SCHEMA: { default: 'public', doc: 'Schema holding the application (Dolibarr) objects.' },
   BDD_APP_TABLES: { default: 'llx\\_%', doc: 'SQL LIKE pattern of the application tables in that schema.' },
   BDD_APP_ROLE: { default: '`erp_sandbox_writer` on clusters the harness starts, none on `live`', doc: 'Role the post-reset steps grant read/write on every application table and sequence to (the role Dolibarr connects with). `none` for no grants.' },
+  BDD_DOLIBARR_URL: { default: '(none: writes go straight to the tables)', doc: 'Root URL of the sandbox Dolibarr (its API is `<url>/api/index.php`): the agent then writes through the REST API, and the HTTP host-guard refuses every other origin. `stand-in` starts the loopback Dolibarr stand-in of the test tree (CI). Unset: the same writes are applied as the runtime role with the effects the API would have.' },
+  BDD_DOLIBARR_KEY: { default: '(generated per run)', doc: "The agent's sandbox API key, written into its Dolibarr user after every reset. Set only where the sandbox Dolibarr expects a fixed key. Never printed." },
+  BDD_AGENT_LOGIN: { default: 'ai_agent_sandbox', doc: "Dolibarr login of the agent's user, made to exist after every reset: active, not admin, no password, only third-party, product and invoice rights." },
   BDD_BASELINE_SCHEMA: { default: 'erp_sandbox_bdd', doc: 'Harness-owned schema in the sandbox database holding the baseline copy the diff compares with; recreated by every reset, never part of the application scope.' },
   BDD_DIFF_IGNORE: { default: 'tms,datec,date_creation,date_valid,import_key', doc: 'Comma-separated columns whose changes the diff ignores (set by triggers or clocks, different on every run).' },
   BDD_CONNECT_TIMEOUT_MS: { default: '10000', doc: 'Bound on every connection attempt.' },
@@ -46,6 +49,9 @@ export interface HarnessConfig {
   appTablePattern: string;
   /** undefined: backend default; null: no grants. */
   appRole: string | null | undefined;
+  /** undefined: the SQL write path; 'stand-in': the loopback stand-in; else the sandbox Dolibarr's root URL. */
+  dolibarrUrl?: string;
+  agent: { login: string; apiKey?: string };
   baselineSchema: string;
   diffIgnoredColumns: string[];
   connectTimeoutMs: number;
@@ -144,6 +150,8 @@ export function loadConfig(env: Env = process.env, worldParameters: { backend?: 
     appSchema: name('BDD_APP_SCHEMA', 'public'),
     appTablePattern: get('BDD_APP_TABLES') ?? 'llx\\_%',
     appRole,
+    dolibarrUrl: dolibarrUrl(get('BDD_DOLIBARR_URL'), problems),
+    agent: { login: get('BDD_AGENT_LOGIN') ?? 'ai_agent_sandbox', apiKey: env.BDD_DOLIBARR_KEY || undefined },
     baselineSchema: name('BDD_BASELINE_SCHEMA', 'erp_sandbox_bdd'),
     diffIgnoredColumns: (get('BDD_DIFF_IGNORE') ?? 'tms,datec,date_creation,date_valid,import_key').split(',').map((c) => c.trim()).filter(Boolean),
     connectTimeoutMs: integer('BDD_CONNECT_TIMEOUT_MS', 10_000, 100, 600_000),
@@ -156,6 +164,19 @@ export function loadConfig(env: Env = process.env, worldParameters: { backend?: 
   if (config.sandboxDatabase === config.prodDatabase) {
     problems.push(`BDD_SANDBOX_DB and BDD_PROD_DB are both ${JSON.stringify(config.prodDatabase)}: the sandbox must be a database other than production.`);
   }
+  registerSecret(config.agent.apiKey);
   if (problems.length) throw new ConfigError(problems);
   return config;
+}
+
+function dolibarrUrl(raw: string | undefined, problems: string[]): string | undefined {
+  if (raw === undefined || raw === 'stand-in') return raw;
+  try {
+    const url = new URL(raw);
+    if (!/^https?:$/.test(url.protocol) || url.username || url.password || url.search || url.hash) throw new Error('not a plain http(s) root');
+    return url.toString().replace(/\/$/, '');
+  } catch {
+    problems.push(`BDD_DOLIBARR_URL=${JSON.stringify(redact(raw))} is not the root URL of a Dolibarr: expected http(s)://host[:port][/path], without credentials, query or fragment (or "stand-in").`);
+    return undefined;
+  }
 }

@@ -18,6 +18,7 @@ import { baselineCopySql } from './baseline/baseline-copy';
 import { diffSandbox, type ChangeSet } from './diff';
 import { sha256File } from './golden/manifest';
 import { establishBaseline } from './reset/baseline';
+import { agentUserSql, ApiAgent, isAgentUserFootprint, newAgentApiKey, SqlAgent, type AgentActions } from './agent';
 
 /** Everything started once per run and shared by the scenarios. */
 export interface Harness {
@@ -32,6 +33,10 @@ export interface Harness {
   baseline(): Fingerprints;
   /** The canonical reset, to the run's golden or to another one (a scenario's damaged copy). */
   reset(golden?: Golden): Promise<ResetResult>;
+  /** How the agent's writes reach the sandbox: through the Dolibarr REST API, or straight to the tables. */
+  readonly writePath: string;
+  /** The agent, acting with the sandbox key; the caller closes it. */
+  newAgent(): AgentActions;
   /** Row by row, how the sandbox differs from the baseline. */
   diff(): Promise<ChangeSet>;
   /** Compares the sandbox with the baseline; empty when they are equal. */
@@ -53,11 +58,23 @@ async function startBackend(config: HarnessConfig, log: Log): Promise<{ backend:
   return { backend: await startLocalBackend(config, requirePgBinaries(config.pgBin, true), log), reason };
 }
 
+/** The sandbox Dolibarr the agent writes through, if any; the stand-in is loaded only when asked for. */
+async function connectDolibarr(config: HarnessConfig, backend: StartedBackend): Promise<{ baseUrl: string; standIn: boolean; stop(): Promise<void> } | undefined> {
+  if (!config.dolibarrUrl) return undefined;
+  if (config.dolibarrUrl !== 'stand-in') return { baseUrl: config.dolibarrUrl, standIn: false, stop: async () => undefined };
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { startDolibarrStandIn } = require('../test/dolibarr-stand-in') as typeof import('../test/dolibarr-stand-in');
+  const standIn = await startDolibarrStandIn({ db: backend.runtime, appSchema: config.appSchema });
+  return { baseUrl: standIn.baseUrl, standIn: true, stop: () => standIn.stop() };
+}
+
 /** Starts the backend, obtains and checks the golden, and prepares the reset. Stops what it started if any step fails. */
 export async function startHarness(config: HarnessConfig, log: Log = () => undefined): Promise<Harness> {
   const { backend, reason } = await startBackend(config, log);
   log(`backend: ${backend.name} (${reason}): ${backend.description}`);
+  let dolibarr: { baseUrl: string; standIn: boolean; stop(): Promise<void> } | undefined;
   try {
+    dolibarr = await connectDolibarr(config, backend);
     const scope: AppScope = { schema: config.appSchema, tablePattern: config.appTablePattern };
     const identity: SandboxIdentity = { sandboxDatabase: config.sandboxDatabase, sandboxOwner: config.sandboxOwner, prodOwner: config.prodOwner };
     let golden: Golden;
@@ -74,11 +91,13 @@ export async function startHarness(config: HarnessConfig, log: Log = () => undef
     }
     const goldenSha256 = golden.manifest?.golden.sha256 ?? (await sha256File(golden.path));
     // Post-reset steps, in order; the baseline copy comes last so that it holds the whole baseline.
+    const agentKey = config.agent.apiKey ?? newAgentApiKey();
     const postReset = [
       postResetSql({ appSchema: scope.schema, appRole: backend.appRole }),
+      // The golden's llx_user is production's: the agent's user and sandbox key are made to exist again.
+      agentUserSql({ appSchema: scope.schema, login: config.agent.login, apiKey: agentKey }),
       baselineCopySql({ appSchema: scope.schema, tablePattern: scope.tablePattern, copySchema: config.baselineSchema, goldenSha256 }),
     ].join('\n');
-    const postResetTouches: string[] = [];
     const target = { tools: backend.tools, runtime: backend.runtime, identity, golden, postReset, lockTimeoutMs: config.lockTimeoutMs };
     const fingerprintSandbox = () => withClient(backend.runtime, (client) => fingerprintDatabase(client, scope), config.connectTimeoutMs);
     // Known once the first reset has run: the golden's fingerprints, plus what the post-reset steps add.
@@ -90,13 +109,18 @@ export async function startHarness(config: HarnessConfig, log: Log = () => undef
       identity,
       golden,
       backendReason: reason,
+      writePath: dolibarr ? `Dolibarr REST API at ${dolibarr.baseUrl}${dolibarr.standIn ? ' (the loopback stand-in of the test tree)' : ''}` : 'straight to the tables, as the runtime role, with the effects of the Dolibarr API',
+      newAgent: () =>
+        dolibarr
+          ? new ApiAgent({ baseUrl: dolibarr.baseUrl, apiKey: agentKey, timeoutMs: config.connectTimeoutMs })
+          : new SqlAgent({ db: backend.runtime, appSchema: scope.schema, login: config.agent.login }),
       baseline: () => {
         if (!baseline) throw new Error('The baseline of an unverified golden is known only after its first reset.');
         return baseline;
       },
       async reset(other?: Golden) {
         const result = await canonicalReset({ ...target, golden: other ?? golden });
-        baseline ??= await withClient(backend.runtime, (client) => establishBaseline(client, scope, golden.manifest && fingerprintsOf(golden.manifest), postResetTouches));
+        baseline ??= await withClient(backend.runtime, (client) => establishBaseline(client, scope, golden.manifest && fingerprintsOf(golden.manifest), isAgentUserFootprint));
         return result;
       },
       diff() {
@@ -114,10 +138,15 @@ export async function startHarness(config: HarnessConfig, log: Log = () => undef
         return compareFingerprints(harness.baseline(), await fingerprintSandbox());
       },
       fingerprintSandbox,
-      stop: () => backend.stop(),
+      async stop() {
+        await dolibarr?.stop();
+        await backend.stop();
+      },
     };
+    log(`agent writes: ${harness.writePath}`);
     return harness;
   } catch (error) {
+    await dolibarr?.stop();
     await backend.stop();
     throw error;
   }

@@ -6,6 +6,7 @@ import type { ArchiveScopeReport } from './golden/archive-contents';
 import type { PoolerLookupFacts } from './sandbox/inspect';
 import type { Golden } from './golden/golden';
 import type { Harness } from './harness';
+import type { AgentActions } from './agent';
 
 export interface WorldParameters {
   backend?: 'local' | 'container' | 'live';
@@ -37,6 +38,18 @@ export class SandboxWorld extends World<WorldParameters> {
 
   constructor(options: IWorldOptions<WorldParameters>) {
     super(options);
+  }
+
+  #agent?: AgentActions;
+
+  /** The agent, with its sandbox key; one per scenario, closed at its end. */
+  get agent(): AgentActions {
+    if (!this.#agent) {
+      const agent = this.harness.newAgent();
+      this.cleanups.push(() => agent.close());
+      this.#agent = agent;
+    }
+    return this.#agent;
   }
 
   /** Runs `work` on the sandbox as the runtime role, the only role scenarios use there. */

@@ -40,7 +40,7 @@ export async function probeContainerRuntime(image: string, allowPull = false): P
   } catch (error) {
     return {
       usable: false,
-      reason: `no container runtime answered (${oneLine(error)}); start one (as root: bash .ci/container/start-dockerd.sh) or use another backend`,
+      reason: `no container runtime answered (${oneLine(error)}); start one (as root: bash .ci/container/start-dockerd.sh)`,
     };
   }
   let exists: boolean;

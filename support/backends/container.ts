@@ -33,7 +33,7 @@ const READY = /database system is ready to accept connections/;
 export async function startContainerBackend(config: HarnessConfig, { image, allowPull }: ContainerImageChoice, log: (line: string) => void = () => undefined): Promise<StartedBackend> {
   const probe = await probeContainerRuntime(image, allowPull);
   if (!probe.usable) {
-    throw new Error(`The container backend cannot start: ${probe.reason}. Or choose BDD_BACKEND=local (PostgreSQL binaries on this machine) or live.`);
+    throw new Error(`The container backend cannot start: ${probe.reason}. Other ways out: BDD_BACKEND=local (PostgreSQL binaries on this machine) or BDD_BACKEND=live.`);
   }
   for (const line of await sweepStaleContainers()) log(line);
 
@@ -67,7 +67,8 @@ interface StartedServer {
 }
 
 async function startServer(image: string): Promise<StartedServer> {
-  const { GenericContainer, Wait } = await loadTestcontainers();
+  const { GenericContainer, Wait, getContainerRuntimeClient } = await loadTestcontainers();
+  const cliEnv = cliEnvFor((await getContainerRuntimeClient()).container.dockerode.modem);
   const password = randomBytes(24).toString('base64url');
   registerSecret(password);
 
@@ -77,7 +78,7 @@ async function startServer(image: string): Promise<StartedServer> {
     unregister: () => void = () => undefined;
     protected override async containerCreated(id: string): Promise<void> {
       this.id = id;
-      this.unregister = removeAtExit(id);
+      this.unregister = removeAtExit(id, cliEnv);
     }
   }
 
@@ -88,8 +89,9 @@ async function startServer(image: string): Promise<StartedServer> {
     const definition = new TrackedContainer(image)
       .withNetworkMode('host')
       .withEnvironment({ POSTGRES_USER: SUPERUSER, POSTGRES_PASSWORD: password, POSTGRES_DB: SUPERUSER, PGPORT: String(port) })
-      // UTC timestamps in the log: the server log is read by time (see StreamServerLog).
-      .withCommand(['postgres', '-c', 'log_connections=on', '-c', 'log_timezone=UTC', '-c', 'log_line_prefix=%m [%p] %q%u@%d '])
+      // Set here too, not only by our image's entrypoint: loopback only and the connection log whatever
+      // the image; UTC timestamps because the server log is read by time (see StreamServerLog).
+      .withCommand(['postgres', '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'log_connections=on', '-c', 'log_timezone=UTC', '-c', 'log_line_prefix=%m [%p] %q%u@%d '])
       .withLabels({ [LABEL.ownerPid]: String(process.pid), [LABEL.ownerHost]: hostname(), [LABEL.startedAt]: at.toISOString() })
       .withLogConsumer((stream: Readable) => serverLog.follow(stream))
       .withWaitStrategy(Wait.forLogMessage(READY, 2))
@@ -101,17 +103,17 @@ async function startServer(image: string): Promise<StartedServer> {
         container, port, password, at, readyMs, serverLog,
         async stop() {
           definition.unregister();
-          await container.stop({ remove: true, removeVolumes: true, timeout: 0 }).catch(() => removeSync(container.getId()));
+          await container.stop({ remove: true, removeVolumes: true, timeout: 0 }).catch(() => removeSync(container.getId(), cliEnv));
         },
       };
     } catch (error) {
       definition.unregister();
-      if (definition.id) removeSync(definition.id);
+      if (definition.id) removeSync(definition.id, cliEnv);
       // Another process may have taken the port between our probe and the server's bind.
       if (attempt < START_ATTEMPTS && /could not bind|Address already in use/i.test(serverLog.tail())) continue;
       throw new Error(
-        redact(`The PostgreSQL container from image ${image} did not become ready on 127.0.0.1:${port} within ${STARTUP_TIMEOUT_MS / 1000} s ` +
-          `(expected "${READY.source}" twice in its log): ${(error as Error).message}\nLast lines of its log:\n${serverLog.tail() || '(none)'}`),
+        redact(`The PostgreSQL container from image ${image} did not become ready on 127.0.0.1:${port} (expected "${READY.source}" ` +
+          `twice in its log within ${STARTUP_TIMEOUT_MS / 1000} s): ${(error as Error).message}\nLast lines of its log:\n${serverLog.tail() || '(none)'}`),
         { cause: error },
       );
     }
@@ -119,17 +121,31 @@ async function startServer(image: string): Promise<StartedServer> {
 }
 
 /** Docker's CLI, synchronously: the only way to act from an exit or signal handler. */
-function removeSync(id: string): void {
+function removeSync(id: string, cliEnv: NodeJS.ProcessEnv): void {
   try {
-    execFileSync('docker', ['rm', '--force', '--volumes', id], { stdio: 'ignore', timeout: 30_000 });
+    execFileSync('docker', ['rm', '--force', '--volumes', id], { stdio: 'ignore', timeout: 30_000, env: cliEnv });
   } catch {
     // No CLI or no daemon: the next start's sweep removes it by its owner label.
   }
 }
 
+/**
+ * The CLI's environment pointing at the daemon testcontainers found: it falls back to the default
+ * socket when DOCKER_HOST does not answer, where the CLI would obey DOCKER_HOST and miss the container.
+ */
+function cliEnvFor(dockerModem: object): NodeJS.ProcessEnv {
+  // docker-modem keeps its connection options as untyped properties.
+  const modem = dockerModem as { socketPath?: unknown; host?: unknown; port?: unknown; protocol?: unknown };
+  const env = { ...process.env };
+  delete env.DOCKER_CONTEXT;
+  if (typeof modem.socketPath === 'string' && modem.socketPath) env.DOCKER_HOST = `unix://${modem.socketPath}`;
+  else if (typeof modem.host === 'string' && modem.host && modem.protocol !== 'ssh') env.DOCKER_HOST = `tcp://${modem.host}:${String(modem.port ?? 2375)}`;
+  return env;
+}
+
 /** Removes the container on Ctrl-C/SIGTERM (exit-cleanup) and on any exit of the process, crashes included. */
-function removeAtExit(id: string): () => void {
-  const onExit = () => removeSync(id);
+function removeAtExit(id: string, cliEnv: NodeJS.ProcessEnv): () => void {
+  const onExit = () => removeSync(id, cliEnv);
   const unregisterInterrupt = onInterrupt(onExit);
   process.once('exit', onExit);
   return () => {

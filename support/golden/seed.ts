@@ -33,7 +33,8 @@ export async function seedGolden(tools: PgTools, prod: PgConnection, scope: AppS
       ...otherSchemas.flatMap((name) => ['--exclude-schema', quotePattern(name)]),
       ...foreignRelations.flatMap((name) => ['--exclude-table', `${quotePattern(scope.schema)}.${quotePattern(name)}`]),
     ];
-    await tools.dump(prod, [`--snapshot=${snapshot}`, ...excluded, '--no-privileges'], outFile);
+    // No large objects: pg_restore wraps them in a BEGIN/COMMIT of its own, which would break the one-transaction reset.
+    await tools.dump(prod, [`--snapshot=${snapshot}`, ...excluded, '--no-privileges', '--no-blobs'], outFile);
     await client.query('COMMIT');
 
     const manifest: GoldenManifest = {

@@ -15,7 +15,8 @@ const RESTORE_FAILED = 100;
  * The same atomic reset as LocalPgTools, as one shell pipeline inside the container. COMMIT is printed
  * only after pg_restore exited 0; when it fails, psql reaches the end of its input inside the open
  * transaction and the server rolls it back. dash has no pipefail: pg_restore's status travels in a file.
- * $1 = before.sql, $2 = after.sql, then pg_restore's arguments ending with the archive.
+ * $1 = before.sql, $2 = after.sql (both in a directory of their own, removed at the end), then
+ * pg_restore's arguments ending with the archive.
  */
 const RESTORE_PIPELINE = `
 before=$1; after=$2; shift 2
@@ -28,7 +29,7 @@ status=$(mktemp)
   echo "$rc" > "$status"
 } | psql --no-psqlrc --quiet --set=ON_ERROR_STOP=1 --file=- >/dev/null
 psql_rc=$?
-restore_rc=$(cat "$status" 2>/dev/null); rm -f "$status"
+restore_rc=$(cat "$status" 2>/dev/null); rm -rf "$status" "\${before%/*}"
 [ "$psql_rc" -eq 0 ] || exit "$psql_rc"
 if [ "\${restore_rc:-255}" != 0 ]; then echo "pg_restore exited with code \${restore_rc:-unknown}: COMMIT was not sent" >&2; exit ${RESTORE_FAILED}; fi
 `;
@@ -92,13 +93,15 @@ export class ContainerPgTools implements PgTools {
       { content: `${script.before}\n`, target: before },
       { content: `\n${script.after}\n`, target: after },
     ]);
+    let result: ExecResult;
     try {
-      const result = await this.exec('pg_restore | psql', ['sh', '-c', RESTORE_PIPELINE, 'restore', before, after, ...script.restoreArgs, inside], connectionEnv(conn));
-      if (result.exitCode === RESTORE_FAILED) throw new ToolError('pg_restore', restoreExitCode(result.stderr), result.stderr);
-      if (result.exitCode !== 0) throw new ToolError('psql', result.exitCode, result.stderr);
-    } finally {
+      result = await this.exec('pg_restore | psql', ['sh', '-c', RESTORE_PIPELINE, 'restore', before, after, ...script.restoreArgs, inside], connectionEnv(conn));
+    } catch (error) {
       await this.container.exec(['rm', '-rf', dir]).catch(() => undefined);
+      throw error;
     }
+    if (result.exitCode === RESTORE_FAILED) throw new ToolError('pg_restore', restoreExitCode(result.stderr), result.stderr);
+    if (result.exitCode !== 0) throw new ToolError('psql', result.exitCode, result.stderr);
   }
 
   /** Runs one tool in the container; its stdout, or a ToolError with its stderr. */
@@ -162,6 +165,16 @@ function restoreExitCode(stderr: string): number | null {
  */
 export async function extractSingleFile(tar: NodeJS.ReadableStream, outFile: string): Promise<void> {
   const reader = new ChunkReader(tar);
+  try {
+    await extractWith(reader, outFile);
+    // Read to the end: an HTTP response left half-read keeps its socket, and the process, alive.
+    while ((await reader.readSome(1 << 20)).length > 0);
+  } finally {
+    (tar as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+  }
+}
+
+async function extractWith(reader: ChunkReader, outFile: string): Promise<void> {
   let paxSize: number | undefined;
   for (;;) {
     const header = await reader.read(512);

@@ -1,0 +1,1 @@
+export { startDolibarrStandIn, type DolibarrStandIn, type DolibarrStandInOptions } from './server';
