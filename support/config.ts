@@ -1,4 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
+import { DEFAULT_CONTAINER_IMAGE } from './backends/container-runtime';
 import { assertPlainName } from './db/ident';
 import { redact, registerSecret } from './db/redact';
 
@@ -7,7 +8,9 @@ export type FixtureScale = 'small' | 'large';
 
 /** Every setting the harness reads, with its default and meaning. The README's table lists exactly these. */
 export const SETTINGS = {
-  BDD_BACKEND: { default: 'auto', doc: 'Where the sandbox runs: `auto` (today the local backend), `local`, `container` (not yet available) or `live`. The `live` profile sets `live`.' },
+  BDD_BACKEND: { default: 'auto', doc: 'Where the sandbox runs: `auto` (the container backend when a runtime answers and the image is present, else local), `local`, `container` or `live`. The `live` profile sets `live`.' },
+  BDD_CONTAINER_IMAGE: { default: '`erp-sandbox-bdd/postgres:15`', doc: '`container` only: PostgreSQL image to run, with pg_dump, pg_restore and psql on its PATH. The default is built offline by `.ci/container/build-postgres-image.sh`.' },
+  BDD_CONTAINER_PULL: { default: '(unset)', doc: '`container` only: set to `allow` to pull the image when it is not present locally. Never pulled otherwise.' },
   BDD_GOLDEN: { default: '(seeded from production in this run)', doc: 'Path to a golden archive (`pg_dump -Fc`) to reset to, with its manifest beside it as `<path>.manifest.json`. Required on `live`.' },
   BDD_GOLDEN_UNVERIFIED: { default: '(unset)', doc: 'Set to `accept` to use a golden that has no manifest. Every report then marks the run as unverified.' },
   BDD_FIXTURE_SCALE: { default: 'small', doc: 'Size of the production fixture on clusters the harness starts: `small` (quick suite) or `large` (about 400 tables and 1M rows, for benchmarks).' },
@@ -38,6 +41,7 @@ export type SettingName = keyof typeof SETTINGS;
 export interface HarnessConfig {
   backend: BackendName;
   golden: { path?: string; acceptUnverified: boolean };
+  container: { image: string; allowPull: boolean };
   fixtureScale: FixtureScale;
   pgBin?: string;
   live?: { host: string; port: number; user: string; password: string };
@@ -118,6 +122,9 @@ export function loadConfig(env: Env = process.env, worldParameters: { backend?: 
     problems.push(`BDD_GOLDEN_UNVERIFIED=${JSON.stringify(unverified)}: the only accepted value is "accept" (use a golden without a manifest, marked unverified in every report).`);
   }
 
+  const pull = get('BDD_CONTAINER_PULL');
+  if (pull !== undefined && pull !== 'allow') problems.push(`BDD_CONTAINER_PULL=${JSON.stringify(pull)}: the only accepted value is "allow" (pull the container image when it is not present locally).`);
+
   let live: HarnessConfig['live'];
   if (backend === 'live') {
     const host = get('BDD_PGHOST');
@@ -140,6 +147,7 @@ export function loadConfig(env: Env = process.env, worldParameters: { backend?: 
   const config: HarnessConfig = {
     backend,
     golden: { path: goldenPath, acceptUnverified: unverified === 'accept' },
+    container: { image: get('BDD_CONTAINER_IMAGE') ?? DEFAULT_CONTAINER_IMAGE, allowPull: pull === 'allow' },
     fixtureScale: oneOf('BDD_FIXTURE_SCALE', get('BDD_FIXTURE_SCALE') ?? 'small', ['small', 'large'] as const),
     pgBin: get('BDD_PG_BIN'),
     live,

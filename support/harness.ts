@@ -4,6 +4,8 @@ import type { HarnessConfig } from './config';
 import type { StartedBackend } from './backends/backend';
 import { startLiveBackend } from './backends/live';
 import { startLocalBackend } from './backends/local';
+import { startContainerBackend } from './backends/container';
+import { probeContainerRuntime } from './backends/container-runtime';
 import { withClient } from './db/connect';
 import { compareFingerprints, fingerprintDatabase, type Difference, type Fingerprints } from './golden/fingerprint';
 import { openGolden, type Golden } from './golden/golden';
@@ -52,9 +54,15 @@ async function startBackend(config: HarnessConfig, log: Log): Promise<{ backend:
     return { backend: await startLiveBackend(config, requirePgBinaries(config.pgBin, false)), reason: 'chosen by configuration (live profile or BDD_BACKEND=live)' };
   }
   if (config.backend === 'container') {
-    throw new Error('BDD_BACKEND=container: the container backend is not available in this version of the harness. Use BDD_BACKEND=local or live.');
+    return { backend: await startContainerBackend(config, config.container, log), reason: 'chosen by configuration (BDD_BACKEND=container)' };
   }
-  const reason = config.backend === 'local' ? 'chosen by configuration (BDD_BACKEND=local)' : 'auto: the local backend is the default';
+  let reason = 'chosen by configuration (BDD_BACKEND=local)';
+  if (config.backend === 'auto') {
+    const probe = await probeContainerRuntime(config.container.image, config.container.allowPull);
+    if (probe.usable) return { backend: await startContainerBackend(config, config.container, log), reason: `auto: a container runtime answers and ${config.container.image} is present` };
+    reason = `auto: ${probe.reason}; using the local backend`;
+    log(reason);
+  }
   return { backend: await startLocalBackend(config, requirePgBinaries(config.pgBin, true), log), reason };
 }
 

@@ -21,7 +21,7 @@ BeforeAll({ timeout: 600_000 }, async function (this: { parameters: WorldParamet
 Before({ timeout: 600_000 }, async function (this: SandboxWorld, { pickle }) {
   if (!harness) throw new Error('The harness did not start (see the BeforeAll error above).');
   this.harness = harness;
-  this.log(`backend: ${harness.backend.name} (${harness.backendReason}); golden: ${harness.golden.verified ? 'verified against its manifest' : 'UNVERIFIED (no manifest)'}`);
+  this.log(`backend: ${harness.backend.name} (${harness.backendReason}); golden: ${harness.golden.verified ? 'verified against its manifest' : 'UNVERIFIED (no manifest)'}; agent writes: ${harness.writePath}`);
   const missing = missingRequirement(harness, pickle.tags.map((t) => t.name));
   if (missing) {
     skipped.push(`${pickle.name}: ${missing}`);
