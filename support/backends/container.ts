@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { hostname } from 'node:os';
 import type { Readable } from 'node:stream';
 import type { StartedTestContainer } from 'testcontainers';
@@ -12,6 +11,7 @@ import type { ServerLog, StartedBackend } from './backend';
 import { loadTestcontainers, probeContainerRuntime, type ContainerImageChoice } from './container-runtime';
 import { prepareProductionShapedServer } from './production-shaped';
 import { parseConnections } from './server-log';
+import { freeLoopbackPort, processAlive } from '../cluster/host';
 
 const SUPERUSER = 'postgres';
 const STARTUP_TIMEOUT_MS = 60_000;
@@ -83,7 +83,7 @@ async function startServer(image: string): Promise<StartedServer> {
   }
 
   for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     const serverLog = new StreamServerLog();
     const at = new Date();
     const definition = new TrackedContainer(image)
@@ -172,26 +172,7 @@ export async function sweepStaleContainers(): Promise<string[]> {
   return removed;
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * The server log as the container's log stream delivers it. Positions are times, not offsets: the stream

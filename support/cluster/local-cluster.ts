@@ -1,13 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { hostname, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { PgBinaries } from '../pgtools/binaries';
 import { runTool } from '../pgtools/run';
 import { registerSecret } from '../db/redact';
 import { onInterrupt } from './exit-cleanup';
+import { freeLoopbackPort, processAlive } from './host';
 
 /** A throwaway PostgreSQL cluster on loopback, started from the machine's binaries. */
 export interface LocalCluster {
@@ -44,26 +44,7 @@ function serverUserIds(): { uid: number; gid: number } | undefined {
   return { uid: Number(uid), gid: Number(gid) };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function stopSync(bin: PgBinaries, dir: string): void {
   const dataDir = join(dir, 'data');
@@ -150,7 +131,7 @@ export async function startLocalCluster(bin: PgBinaries, log: (line: string) => 
     const logFile = join(dir, 'server.log');
     let port = 0;
     for (let attempt = 1; ; attempt++) {
-      port = await freePort();
+      port = await freeLoopbackPort();
       appendFileSync(join(dataDir, 'postgresql.conf'), SETTINGS(port, socketDir));
       const pgCtl = asServerUser(bin, 'pg_ctl');
       try {
