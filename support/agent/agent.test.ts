@@ -1,8 +1,5 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { fixtureSql } from '../../fixtures';
 import { startDolibarrStandIn, type DolibarrStandIn } from '../../test/dolibarr-stand-in';
@@ -11,10 +8,8 @@ import { qualified } from '../db/ident';
 import { DolibarrApiError, DolibarrClient } from '../dolibarr';
 import { compareFingerprints, fingerprintDatabase } from '../golden/fingerprint';
 import type { Golden } from '../golden/golden';
-import { seedGolden } from '../golden/seed';
 import { canonicalReset, type ResetTarget } from '../reset/canonical-reset';
-import { postResetSql } from '../reset/post-reset';
-import { startThrowawaySandbox, type ThrowawaySandbox } from '../testing/throwaway-sandbox';
+import { startSeededSandbox, type SeededSandbox, type ThrowawaySandbox } from '../testing/throwaway-sandbox';
 import { AGENT_USER_STAMP, agentUserSql, ApiAgent, DEFAULT_AGENT_LOGIN, DolibarrRefusal, isAgentUserFootprint, newAgentApiKey, SqlAgent, type AgentActions } from '.';
 import { fingerprintsOf } from '../golden/manifest';
 
@@ -94,11 +89,11 @@ async function refusalOf(promise: Promise<unknown>): Promise<Error> {
 }
 
 describe('the agent in the Dolibarr sandbox', () => {
+  let seeded: SeededSandbox;
   let sandbox: ThrowawaySandbox;
   let golden: Golden;
   let target: ResetTarget;
   let standIn: DolibarrStandIn;
-  let dir: string;
   const apiKey = newAgentApiKey();
   const query = <T extends Record<string, unknown>>(sql: string, params: unknown[] = []) =>
     withClient(sandbox.runtime, async (c) => (await c.query<T>(sql, params)).rows);
@@ -108,23 +103,13 @@ describe('the agent in the Dolibarr sandbox', () => {
   const reset = () => canonicalReset(target);
 
   before(async () => {
-    sandbox = await startThrowawaySandbox(fixtureSql('small'));
-    dir = mkdtempSync(join(tmpdir(), 'agent-test-'));
-    golden = await seedGolden(sandbox.tools, sandbox.prodDump, sandbox.scope, join(dir, 'g.dump'));
-    target = {
-      tools: sandbox.tools,
-      runtime: sandbox.runtime,
-      identity: { ...sandbox.layout },
-      golden,
-      postReset: [postResetSql({ appSchema: 'public', appRole: sandbox.roles.appRole }), agentUserSql({ appSchema: 'public', login: LOGIN, apiKey })].join('\n'),
-      lockTimeoutMs: 5000,
-    };
+    seeded = await startSeededSandbox({ appSql: fixtureSql('small'), extraPostReset: () => [agentUserSql({ appSchema: 'public', login: LOGIN, apiKey })], lockTimeoutMs: 5000 });
+    ({ sandbox, golden, target } = seeded);
     standIn = await startDolibarrStandIn({ db: sandbox.runtime, appSchema: 'public' });
   });
   after(async () => {
     await standIn?.stop();
-    await sandbox?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await seeded?.stop();
   });
 
   test('after every reset the agent user exists with this run\'s key, active, not an admin, and the same row each time', async () => {

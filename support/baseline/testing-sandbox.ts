@@ -1,12 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { withClient } from '../db/connect';
 import type { Golden } from '../golden/golden';
-import { seedGolden } from '../golden/seed';
 import { canonicalReset, type ResetTarget } from '../reset/canonical-reset';
-import { postResetSql } from '../reset/post-reset';
-import { startThrowawaySandbox, TINY_APP_SQL, type ThrowawaySandbox } from '../testing/throwaway-sandbox';
+import { startSeededSandbox, TINY_APP_SQL, type ThrowawaySandbox } from '../testing/throwaway-sandbox';
 import { baselineCopySql } from './baseline-copy';
 import { DEFAULT_BASELINE_SCHEMA } from './copy-meta';
 
@@ -37,31 +32,18 @@ export interface BaselineSandbox {
 }
 
 export async function startBaselineSandbox(): Promise<BaselineSandbox> {
-  const sandbox = await startThrowawaySandbox(DIFF_APP_SQL);
-  const dir = mkdtempSync(join(tmpdir(), 'baseline-test-'));
-  const stop = async () => {
-    await sandbox.stop();
-    rmSync(dir, { recursive: true, force: true });
+  const copySchema = DEFAULT_BASELINE_SCHEMA;
+  const { sandbox, golden, target, stop } = await startSeededSandbox({
+    appSql: DIFF_APP_SQL,
+    extraPostReset: (g, sb) => [baselineCopySql({ appSchema: sb.scope.schema, tablePattern: sb.scope.tablePattern, copySchema, goldenSha256: g.manifest!.golden.sha256 })],
+  });
+  return {
+    sandbox,
+    golden,
+    target,
+    copySchema,
+    reset: async () => void (await canonicalReset(target)),
+    run: async (sql) => void (await withClient(sandbox.runtime, (c) => c.query(sql))),
+    stop,
   };
-  try {
-    const golden = await seedGolden(sandbox.tools, sandbox.prodDump, sandbox.scope, join(dir, 'g.dump'));
-    const copySchema = DEFAULT_BASELINE_SCHEMA;
-    const postReset =
-      postResetSql({ appSchema: sandbox.scope.schema, appRole: sandbox.roles.appRole }) +
-      '\n' +
-      baselineCopySql({ appSchema: sandbox.scope.schema, tablePattern: sandbox.scope.tablePattern, copySchema, goldenSha256: golden.manifest!.golden.sha256 });
-    const target: ResetTarget = { tools: sandbox.tools, runtime: sandbox.runtime, identity: { ...sandbox.layout }, golden, postReset, lockTimeoutMs: 2000 };
-    return {
-      sandbox,
-      golden,
-      target,
-      copySchema,
-      reset: async () => void (await canonicalReset(target)),
-      run: async (sql) => void (await withClient(sandbox.runtime, (c) => c.query(sql))),
-      stop,
-    };
-  } catch (error) {
-    await stop();
-    throw error;
-  }
 }

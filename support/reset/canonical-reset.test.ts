@@ -1,41 +1,26 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { withClient } from '../db/connect';
 import { compareFingerprints, fingerprintDatabase } from '../golden/fingerprint';
 import { fingerprintsOf } from '../golden/manifest';
-import { seedGolden } from '../golden/seed';
 import type { Golden } from '../golden/golden';
 import { truncated } from '../golden/doctored';
 import { openGolden } from '../golden/golden';
-import { startThrowawaySandbox, type ThrowawaySandbox } from '../testing/throwaway-sandbox';
+import { startSeededSandbox, type SeededSandbox, type ThrowawaySandbox } from '../testing/throwaway-sandbox';
 import { canonicalReset, type ResetTarget } from './canonical-reset';
-import { postResetSql } from './post-reset';
 
 describe('canonical reset on a real PostgreSQL', () => {
+  let seeded: SeededSandbox;
   let sandbox: ThrowawaySandbox;
   let golden: Golden;
   let target: ResetTarget;
-  let dir: string;
 
   before(async () => {
-    sandbox = await startThrowawaySandbox();
-    dir = mkdtempSync(join(tmpdir(), 'reset-test-'));
-    golden = await seedGolden(sandbox.tools, sandbox.prodDump, sandbox.scope, join(dir, 'g.dump'));
-    target = {
-      tools: sandbox.tools,
-      runtime: sandbox.runtime,
-      identity: { ...sandbox.layout },
-      golden,
-      postReset: postResetSql({ appSchema: 'public', appRole: sandbox.roles.appRole }),
-      lockTimeoutMs: 2000,
-    };
+    seeded = await startSeededSandbox();
+    ({ sandbox, golden, target } = seeded);
   });
   after(async () => {
-    await sandbox?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await seeded?.stop();
   });
 
   const sandboxState = () => withClient(sandbox.runtime, (c) => fingerprintDatabase(c, sandbox.scope));

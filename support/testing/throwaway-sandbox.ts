@@ -1,3 +1,10 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Golden } from '../golden/golden';
+import { seedGolden } from '../golden/seed';
+import type { ResetTarget } from '../reset/canonical-reset';
+import { postResetSql } from '../reset/post-reset';
 import { startLocalCluster, type LocalCluster } from '../cluster/local-cluster';
 import { provision, type ProvisionedRoles } from '../cluster/provision';
 import { withClient, type PgConnection } from '../db/connect';
@@ -51,6 +58,36 @@ export async function startThrowawaySandbox(appSql = TINY_APP_SQL): Promise<Thro
     };
   } catch (error) {
     await cluster.stop();
+    throw error;
+  }
+}
+
+/** A throwaway sandbox with its golden seeded from production, and the target a canonical reset takes. */
+export interface SeededSandbox {
+  sandbox: ThrowawaySandbox;
+  golden: Golden;
+  target: ResetTarget;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a throwaway sandbox, seeds its golden, and builds the reset target the harness would: the
+ * standard post-reset grants followed by `extraPostReset(golden)` (agent user, baseline copy...).
+ */
+export async function startSeededSandbox(options: { appSql?: string; extraPostReset?: (golden: Golden, sandbox: ThrowawaySandbox) => string[]; lockTimeoutMs?: number } = {}): Promise<SeededSandbox> {
+  const sandbox = await startThrowawaySandbox(options.appSql);
+  const dir = mkdtempSync(join(tmpdir(), 'seeded-sandbox-'));
+  const stop = async () => {
+    await sandbox.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const golden = await seedGolden(sandbox.tools, sandbox.prodDump, sandbox.scope, join(dir, 'g.dump'));
+    const postReset = [postResetSql({ appSchema: sandbox.scope.schema, appRole: sandbox.roles.appRole }), ...(options.extraPostReset?.(golden, sandbox) ?? [])].join('\n');
+    const target: ResetTarget = { tools: sandbox.tools, runtime: sandbox.runtime, identity: { ...sandbox.layout }, golden, postReset, lockTimeoutMs: options.lockTimeoutMs ?? 2000 };
+    return { sandbox, golden, target, stop };
+  } catch (error) {
+    await stop();
     throw error;
   }
 }
