@@ -16,6 +16,7 @@ import { createScratchDatabase, scratchDatabaseName, type ScratchDatabase } from
 import { deleteOneRow, insertCopyOfRow, updateOneRow } from '../support/sandbox/changes';
 import { loginFacts } from '../support/sandbox/inspect';
 import type { SandboxWorld } from '../support/world';
+import type { AppScope } from '../support/golden/scope';
 
 /** What this file's steps hand from When to Then, per scenario. */
 interface IsolationState {
@@ -36,12 +37,12 @@ function stateOf(world: SandboxWorld): IsolationState {
 }
 
 // The words a product owner uses for a change to production, and what it is in Dolibarr's tables.
-const PRODUCTION_CHANGES: Record<string, (client: ClientBase, schema: string) => Promise<void>> = {
+const PRODUCTION_CHANGES: Record<string, (client: ClientBase, scope: AppScope) => Promise<void>> = {
   'add a customer': (c, s) => insertCopyOfRow(c, s, 'llx_societe'),
   "change a customer's name": (c, s) => updateOneRow(c, s, 'llx_societe', 'nom'),
   'delete a contact': (c, s) => deleteOneRow(c, s, 'llx_socpeople'),
-  'empty the table of invoice lines': (c, s) => emptyTable(c, s, 'llx_facturedet'),
-  'create a table of its own': (c, s) => createOwnTable(c, s, 'llx_agent_probe'),
+  'empty the table of invoice lines': (c, s) => emptyTable(c, s.schema, 'llx_facturedet'),
+  'create a table of its own': (c, s) => createOwnTable(c, s.schema, 'llx_agent_probe'),
 };
 
 // How the agent's client may be pointed at production's Dolibarr.
@@ -76,7 +77,7 @@ When(/^(the sandbox's login|the role that copies production) tries each of these
   const login = who === "the sandbox's login" ? runtimeIn(this, this.harness.config.prodDatabase) : production(this);
   const changes = table.hashes().map(({ attempt }) => ({ attempt, change: PRODUCTION_CHANGES[attempt] ?? unknown(attempt, PRODUCTION_CHANGES) }));
   state.prodBefore = await fingerprintProduction(this);
-  state.attempts = await withClient(login, (client) => tryEachRolledBack(client, changes, this.harness.scope.schema, this.harness.config.lockTimeoutMs), timeout(this));
+  state.attempts = await withClient(login, (client) => tryEachRolledBack(client, changes, this.harness.scope, this.harness.config.lockTimeoutMs), timeout(this));
 });
 
 When("the sandbox's login tries to drop production", async function (this: SandboxWorld) {

@@ -6,9 +6,10 @@ import { openGolden } from '../support/golden/golden';
 import { addTables, advanceKeySequence, deleteOneRow, dropTable, insertCopyOfRow, updateOneRow } from '../support/sandbox/changes';
 import { loginFacts, poolerLookup } from '../support/sandbox/inspect';
 import { quoteIdent } from '../support/db/ident';
+import type { AppScope } from '../support/golden/scope';
 import type { SandboxWorld } from '../support/world';
 
-type Change = (client: Client, schema: string, world: SandboxWorld) => Promise<void>;
+type Change = (client: Client, scope: AppScope, world: SandboxWorld) => Promise<void>;
 
 // The words a product owner uses for a change, and what it is in Dolibarr's tables.
 const CHANGES: Record<string, Change> = {
@@ -43,7 +44,7 @@ async function resetAndObserve(world: SandboxWorld, golden = world.harness.golde
 Given(/^someone (.+) in the sandbox$/, async function (this: SandboxWorld, text: string) {
   const changes = changesIn(text);
   await this.inSandbox(async (client) => {
-    for (const change of changes) await change(client, this.harness.scope.schema, this);
+    for (const change of changes) await change(client, this.harness.scope, this);
   });
   this.before = await this.harness.fingerprintSandbox();
 });

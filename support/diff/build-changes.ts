@@ -1,5 +1,5 @@
 import type { Change, DeleteChange, InsertChange, JsonValue, RowImage, UpdateChange } from './change-set';
-import type { ForeignKey, TableInfo } from './catalog';
+import type { ForeignKey, TableInfo } from '../db/table-catalog';
 import type { RowDifference } from './changed-rows';
 import { NewRows } from './new-rows';
 import { referencedFirst } from './replay-order';

@@ -3,7 +3,7 @@ import { assertMetaFits, BASELINE_META_TABLE, readBaselineMeta } from '../baseli
 import { baselineCopyMismatch, copyDifferences } from '../baseline/verify-copy';
 import { pinOutputSettings, type DataFingerprint, type TableFingerprint } from '../golden/fingerprint';
 import { buildChanges, type TableRowDiff } from './build-changes';
-import { readSchemaCatalog, type TableInfo } from './catalog';
+import { readSchemaCatalog, type TableInfo } from '../db/table-catalog';
 import { CHANGE_SET_FORMAT, CHANGE_SET_VERSION, type AlteredTable, type ChangeSet } from './change-set';
 import { diffRows } from './changed-rows';
 import { compareTables, type TableComparison } from './changed-tables';

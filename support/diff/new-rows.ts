@@ -1,5 +1,5 @@
 import type { JsonValue, NewRowRef, RowImage } from './change-set';
-import type { ForeignKey } from './catalog';
+import type { ForeignKey } from '../db/table-catalog';
 
 /**
  * Names every row that is not in the baseline ("llx_societe#1", numbered per table in sandbox key order)

@@ -1,4 +1,4 @@
-import type { ForeignKey } from './catalog';
+import type { ForeignKey } from '../db/table-catalog';
 
 /**
  * Orders tables so that a referenced table comes before every table referencing it: the order inserts

@@ -40,14 +40,14 @@ export async function tryRolledBack(client: ClientBase, work: (client: ClientBas
 }
 
 /** Tries each change in its own rolled-back transaction on one connection, in order. */
-export async function tryEachRolledBack(
+export async function tryEachRolledBack<Scope>(
   client: ClientBase,
-  changes: { attempt: string; change: (client: ClientBase, schema: string) => Promise<unknown> }[],
-  schema: string,
+  changes: { attempt: string; change: (client: ClientBase, scope: Scope) => Promise<unknown> }[],
+  scope: Scope,
   lockTimeoutMs: number,
 ): Promise<{ attempt: string; result: Attempt }[]> {
   const results = [];
-  for (const { attempt, change } of changes) results.push({ attempt, result: await tryRolledBack(client, (c) => change(c, schema), lockTimeoutMs) });
+  for (const { attempt, change } of changes) results.push({ attempt, result: await tryRolledBack(client, (c) => change(c, scope), lockTimeoutMs) });
   return results;
 }
 

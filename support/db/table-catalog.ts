@@ -1,11 +1,15 @@
 import type { ClientBase } from 'pg';
-import { quoteIdent } from '../db/ident';
+import { quoteIdent } from './ident';
 
-/** What the diff needs to know about one table, read from the catalog. */
+/** What the harness needs to know about one table, read from the catalog (nothing is assumed about any table). */
 export interface TableInfo {
   name: string;
   /** In column order; dropped columns are not listed. */
   columns: string[];
+  /** Each column's type as format_type prints it, aligned with `columns`. */
+  columnTypes: string[];
+  /** Columns the database fills itself (serial default or identity), key or not. */
+  serialColumns: string[];
   /** Primary key columns in key order; empty when the table has none. */
   primaryKey: string[];
   /** Primary key columns the database fills itself (serial default or identity): production assigns its own. */
@@ -36,6 +40,8 @@ const TABLES_SQL = `
 SELECT c.relname AS name,
        array(SELECT a.attname FROM pg_catalog.pg_attribute a
               WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum)::text[] AS columns,
+       array(SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) FROM pg_catalog.pg_attribute a
+              WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum)::text[] AS column_types,
        coalesce((SELECT ${namesOf('i.indrelid', 'i.indkey')} FROM pg_catalog.pg_index i
                   WHERE i.indrelid = c.oid AND i.indisprimary), '{}') AS primary_key,
        array(SELECT a.attname FROM pg_catalog.pg_attribute a
@@ -64,7 +70,7 @@ SELECT c.relname AS table, ${namesOf('con.conrelid', 'con.conkey')} AS columns,
 
 /** Reads every table of `schema` whose name is LIKE `tablePattern` (except `exclude`), and the foreign keys between them. */
 export async function readSchemaCatalog(client: ClientBase, schema: string, tablePattern: string, exclude: string[] = []): Promise<SchemaCatalog> {
-  const { rows } = await client.query<{ name: string; columns: string[]; primary_key: string[]; generated: string[]; unique_keys: string[][] }>(
+  const { rows } = await client.query<{ name: string; columns: string[]; column_types: string[]; primary_key: string[]; generated: string[]; unique_keys: string[][] }>(
     TABLES_SQL,
     [schema, tablePattern, exclude],
   );
@@ -73,6 +79,8 @@ export async function readSchemaCatalog(client: ClientBase, schema: string, tabl
     tables.set(row.name, {
       name: row.name,
       columns: row.columns,
+      columnTypes: row.column_types,
+      serialColumns: row.generated,
       primaryKey: row.primary_key,
       generatedKey: row.generated.filter((column) => row.primary_key.includes(column)),
       uniqueKeys: row.unique_keys,
