@@ -91,3 +91,21 @@ Feature: Keeping the agent away from production
         | how                                                              | refusal                      |
         | sends a call addressed to production's Dolibarr                  | only the sandbox origin      |
         | is redirected to production's Dolibarr by the sandbox's Dolibarr | Redirects are never followed |
+
+  Rule: The harness touches nothing it cannot prove is the sandbox
+    Before its first statement on any target, the harness checks what it reached: the server's identity,
+    the database's name and owner, and a login with no more than the sandbox's own rights. A run
+    configured by mistake with production's address or credentials stops there, before any write.
+
+    @needs-production
+    Scenario: Pointed at production with production's own login, the harness refuses before any write
+      Given the harness is pointed at production with production's own login
+      When the harness is asked to reset what it is pointed at
+      Then it refuses, naming the database, its owner and the login that did not match
+      And production's data is exactly as it was
+
+    Scenario: Pointed at another PostgreSQL server, the harness refuses
+      Given the harness expects another server than the one it reaches
+      When the harness is asked to reset what it is pointed at
+      Then it refuses, naming the server identity it expected and the one it found
+      And the sandbox is still there, exactly as it was

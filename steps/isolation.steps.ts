@@ -17,6 +17,7 @@ import { deleteOneRow, insertCopyOfRow, updateOneRow } from '../support/sandbox/
 import { loginFacts } from '../support/sandbox/inspect';
 import type { SandboxWorld } from '../support/world';
 import type { AppScope } from '../support/golden/scope';
+import { NotTheSandboxError, type SandboxIdentity } from '../support/guard/sandbox-guard';
 
 /** What this file's steps hand from When to Then, per scenario. */
 interface IsolationState {
@@ -28,6 +29,8 @@ interface IsolationState {
   /** The spare database's owner right after the drop: undefined when it is gone. */
   ownerAfterDrop?: string;
   createAgain?: Attempt;
+  /** Where the harness is pointed in a guard scenario, and what its reset attempt threw. */
+  misdirected?: { runtime: PgConnection; identity: SandboxIdentity; refusal?: Error };
   dolibarr?: { key: string; sandbox: StandInDolibarr; production: StandInDolibarr; outcome?: CallOutcome };
 }
 const states = new WeakMap<SandboxWorld, IsolationState>();
@@ -234,3 +237,40 @@ Then('the refusal does not reveal the key', function (this: SandboxWorld) {
 function unknown(name: string, known: Record<string, unknown>): never {
   throw new Error(`Unknown "${name}". Known: ${Object.keys(known).join('; ')}.`);
 }
+
+// --- The harness's own guard ---
+
+Given("the harness is pointed at production with production's own login", async function (this: SandboxWorld) {
+  const state = stateOf(this);
+  state.misdirected = { runtime: this.harness.backend.prodApp!, identity: this.harness.identity };
+  state.prodBefore = await fingerprintProduction(this);
+});
+
+Given('the harness expects another server than the one it reaches', async function (this: SandboxWorld) {
+  const otherServer = String(BigInt(this.harness.backend.serverId) + 1n);
+  stateOf(this).misdirected = { runtime: this.harness.backend.runtime, identity: { ...this.harness.identity, serverId: otherServer } };
+});
+
+When('the harness is asked to reset what it is pointed at', async function (this: SandboxWorld) {
+  const target = stateOf(this).misdirected!;
+  target.refusal = await this.harness.resetTarget({ runtime: target.runtime, identity: target.identity }).then(
+    () => undefined,
+    (error: Error) => error,
+  );
+});
+
+Then('it refuses, naming the database, its owner and the login that did not match', function (this: SandboxWorld) {
+  const refusal = stateOf(this).misdirected?.refusal;
+  expect(refusal, 'the reset was refused').to.be.instanceOf(NotTheSandboxError);
+  const { config } = this.harness;
+  expect(refusal!.message).to.contain(`database is "${config.prodDatabase}", expected "${config.sandboxDatabase}"`);
+  expect(refusal!.message).to.contain(`database owner is "${config.prodOwner}", expected "${config.sandboxOwner}"`);
+  expect(refusal!.message).to.contain(`is a member of the production owner "${config.prodOwner}"`);
+  expect(refusal!.message).to.not.contain(this.harness.backend.prodApp!.password);
+});
+
+Then('it refuses, naming the server identity it expected and the one it found', function (this: SandboxWorld) {
+  const { refusal, identity } = stateOf(this).misdirected!;
+  expect(refusal, 'the reset was refused').to.be.instanceOf(NotTheSandboxError);
+  expect(refusal!.message).to.contain(`server system identifier is ${this.harness.backend.serverId}, expected ${identity.serverId}`);
+});

@@ -20,6 +20,7 @@ test('live without its settings lists every missing one at once, without the pas
     assert.match(error.message, /BDD_PGHOST/);
     assert.match(error.message, /BDD_PGUSER/);
     assert.match(error.message, /BDD_GOLDEN/);
+    assert.match(error.message, /BDD_SERVER_ID/);
     assert.doesNotMatch(error.message, /hunter2/);
     return true;
   });

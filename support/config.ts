@@ -19,6 +19,7 @@ export const SETTINGS = {
   BDD_PGPORT: { default: '5432', doc: '`live` only: port of the sandbox server.' },
   BDD_PGUSER: { default: '(none)', doc: '`live` only: the runtime login role, a member of the sandbox owner role and nothing more.' },
   BDD_PGPASSWORD: { default: '(none)', doc: '`live` only: its password. Never printed.' },
+  BDD_SERVER_ID: { default: '(read from the cluster the harness starts)', doc: "`live`: required. The sandbox server's system identifier (`SELECT system_identifier FROM pg_control_system()`); the harness refuses any server that does not have it." },
   BDD_SANDBOX_DB: { default: 'erp-sandbox', doc: 'Name of the sandbox database. The harness refuses to reset any other.' },
   BDD_SANDBOX_OWNER: { default: 'erp_sandbox_role', doc: 'NOLOGIN role that owns the sandbox database and everything in it; the reset runs `DROP OWNED BY` it.' },
   BDD_PROD_DB: { default: 'erp', doc: 'Name of the production database, which the harness never writes to.' },
@@ -44,7 +45,7 @@ export interface HarnessConfig {
   container: { image: string; allowPull: boolean };
   fixtureScale: FixtureScale;
   pgBin?: string;
-  live?: { host: string; port: number; user: string; password: string };
+  live?: { host: string; port: number; user: string; password: string; serverId: string };
   sandboxDatabase: string;
   sandboxOwner: string;
   prodDatabase: string;
@@ -135,9 +136,12 @@ export function loadConfig(env: Env = process.env, worldParameters: { backend?: 
       !user && 'BDD_PGUSER (the runtime login role)',
       !password && 'BDD_PGPASSWORD (its password)',
       !goldenPath && 'BDD_GOLDEN (path of the golden archive from the production seed job)',
+      !get('BDD_SERVER_ID') && "BDD_SERVER_ID (the sandbox server's system identifier, which proves the harness talks to the right cluster)",
     ].filter(Boolean);
     if (missing.length) problems.push(`The live backend needs ${missing.join(', ')}. It never provisions anything, so it must be told where the sandbox is.`);
-    live = { host: host ?? '', port: integer('BDD_PGPORT', 5432, 1, 65535), user: user ? name('BDD_PGUSER', user) : '', password: password ?? '' };
+    const serverId = get('BDD_SERVER_ID') ?? '';
+    if (serverId && !/^\d{1,20}$/.test(serverId)) problems.push(`BDD_SERVER_ID=${JSON.stringify(serverId)} is not a system identifier: expected the digits printed by SELECT system_identifier FROM pg_control_system().`);
+    live = { host: host ?? '', port: integer('BDD_PGPORT', 5432, 1, 65535), user: user ? name('BDD_PGUSER', user) : '', password: password ?? '', serverId };
     registerSecret(password);
   }
 

@@ -6,13 +6,13 @@ import { startLiveBackend } from './backends/live';
 import { startLocalBackend } from './backends/local';
 import { startContainerBackend } from './backends/container';
 import { probeContainerRuntime } from './backends/container-runtime';
-import { withClient } from './db/connect';
+import { withClient, type PgConnection } from './db/connect';
 import { compareFingerprints, fingerprintDatabase, type Difference, type Fingerprints } from './golden/fingerprint';
 import { openGolden, type Golden } from './golden/golden';
 import { fingerprintsOf } from './golden/manifest';
 import type { AppScope } from './golden/scope';
 import { seedGolden } from './golden/seed';
-import type { SandboxIdentity } from './guard/sandbox-guard';
+import { assertIsSandbox, type SandboxIdentity } from './guard/sandbox-guard';
 import { requirePgBinaries } from './pgtools/binaries';
 import { canonicalReset, type ResetResult } from './reset/canonical-reset';
 import { postResetSql } from './reset/post-reset';
@@ -33,6 +33,8 @@ export interface Harness {
   readonly backendReason: string;
   /** What the sandbox must match right after a reset: the golden plus the post-reset steps. */
   baseline(): Fingerprints;
+  /** The canonical reset aimed elsewhere, for the scenarios that prove the guard refuses a wrong target. */
+  resetTarget(where: { runtime: PgConnection; identity: SandboxIdentity }): Promise<ResetResult>;
   /** The canonical reset, to the run's golden or to another one (a scenario's damaged copy). */
   reset(golden?: Golden): Promise<ResetResult>;
   /** How the agent's writes reach the sandbox: through the Dolibarr REST API, or straight to the tables. */
@@ -84,7 +86,9 @@ export async function startHarness(config: HarnessConfig, log: Log = () => undef
   try {
     dolibarr = await connectDolibarr(config, backend);
     const scope: AppScope = { schema: config.appSchema, tablePattern: config.appTablePattern };
-    const identity: SandboxIdentity = { sandboxDatabase: config.sandboxDatabase, sandboxOwner: config.sandboxOwner, prodOwner: config.prodOwner };
+    const identity: SandboxIdentity = { sandboxDatabase: config.sandboxDatabase, sandboxOwner: config.sandboxOwner, prodOwner: config.prodOwner, serverId: backend.serverId };
+    // Refuse a target that is not provably the sandbox before anything else happens (on live: before any write).
+    await withClient(backend.runtime, (client) => assertIsSandbox(client, identity), config.connectTimeoutMs);
     let golden: Golden;
     if (config.golden.path) {
       golden = await openGolden(config.golden.path, backend.tools, config.golden.acceptUnverified);
@@ -126,6 +130,7 @@ export async function startHarness(config: HarnessConfig, log: Log = () => undef
         if (!baseline) throw new Error('The baseline of an unverified golden is known only after its first reset.');
         return baseline;
       },
+      resetTarget: (where) => canonicalReset({ ...target, ...where }),
       async reset(other?: Golden) {
         const result = await canonicalReset({ ...target, golden: other ?? golden });
         baseline ??= await withClient(backend.runtime, (client) => establishBaseline(client, scope, golden.manifest && fingerprintsOf(golden.manifest), isAgentUserFootprint));

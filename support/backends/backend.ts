@@ -21,6 +21,8 @@ export interface StartedBackend {
   /** One line for reports, without secrets: "throwaway PostgreSQL 15.18 cluster at 127.0.0.1:41234". */
   readonly description: string;
   readonly tools: PgTools;
+  /** The server's system identifier the sandbox guard expects: configured on live, read at start elsewhere. */
+  readonly serverId: string;
   /** The sandbox database as the runtime (membership-only) role. */
   readonly runtime: PgConnection;
   /** Production as the read-only dump role; absent on live, which holds no production credentials. */

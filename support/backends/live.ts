@@ -18,6 +18,7 @@ export async function startLiveBackend(config: HarnessConfig, bin: PgBinaries): 
     description: `live sandbox ${live.user}@${live.host}:${live.port}/${config.sandboxDatabase}`,
     tools: new LocalPgTools(bin),
     runtime,
+    serverId: live.serverId,
     appRole: config.appRole ?? null,
     stop: async () => undefined,
   };

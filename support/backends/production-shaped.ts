@@ -12,13 +12,17 @@ import type { StartedBackend } from './backend';
 export async function prepareProductionShapedServer(
   config: HarnessConfig,
   superuser: { host: string; port: number; user: string; password: string },
-): Promise<Pick<StartedBackend, 'runtime' | 'prodDump' | 'prodApp' | 'superuser' | 'appRole'> & { roles: ProvisionedRoles }> {
+): Promise<Pick<StartedBackend, 'runtime' | 'prodDump' | 'prodApp' | 'superuser' | 'appRole' | 'serverId'> & { roles: ProvisionedRoles }> {
   const layout = { prodDatabase: config.prodDatabase, prodOwner: config.prodOwner, sandboxDatabase: config.sandboxDatabase, sandboxOwner: config.sandboxOwner };
   const roles = await provision({ ...superuser, database: 'postgres' }, layout);
   await loadProductionFixture({ ...superuser, database: config.prodDatabase }, config.prodOwner, config.fixtureScale);
   const server = { host: superuser.host, port: superuser.port };
+  // The identity of the cluster we started, which every later connection must prove again.
+  const serverId = await withClient({ ...superuser, database: 'postgres' }, async (client) =>
+    (await client.query<{ id: string }>('SELECT system_identifier::text AS id FROM pg_control_system()')).rows[0].id);
   return {
     roles,
+    serverId,
     runtime: { ...server, database: config.sandboxDatabase, ...roles.runtime },
     prodDump: { ...server, database: config.prodDatabase, ...roles.dump },
     prodApp: { ...server, database: config.prodDatabase, ...roles.prodApp },
