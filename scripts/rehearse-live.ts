@@ -1,6 +1,6 @@
 /*
  * Plays the real sandbox so that CI exercises the live profile: a throwaway cluster laid out the way the
- * operator lays out production, a golden taken by the read-only role as the production seed job does,
+ * operator lays out production, a golden taken by the read-only role and scrubbed as the production seed job does,
  * then `npm run bdd:live` given only what a nightly run is given: the runtime login, the server's
  * identity, the golden's path and the sandbox Dolibarr (here the loopback stand-in).
  */
@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { prepareProductionShapedServer } from '../support/backends/production-shaped';
 import { startLocalCluster } from '../support/cluster/local-cluster';
 import { loadConfig } from '../support/config';
-import { seedGolden } from '../support/golden/seed';
+import { seedScrubbedGolden } from '../support/golden/scrub';
 import { requirePgBinaries } from '../support/pgtools/binaries';
 import { LocalPgTools } from '../support/pgtools/tools';
 
@@ -24,7 +24,13 @@ async function main(): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'rehearse-live-'));
   try {
     const server = await prepareProductionShapedServer(config, { host: cluster.host, port: cluster.port, ...cluster.superuser });
-    const golden = await seedGolden(new LocalPgTools(bin), server.prodDump!, { schema: config.appSchema, tablePattern: config.appTablePattern }, join(dir, 'erp.golden.dump'));
+    // As the production seed job does: dumped by the read-only role, scrubbed of production's secrets in the sandbox.
+    const golden = await seedScrubbedGolden({
+      tools: new LocalPgTools(bin), prod: server.prodDump!, runtime: server.runtime,
+      identity: { sandboxDatabase: config.sandboxDatabase, sandboxOwner: config.sandboxOwner, prodOwner: config.prodOwner, serverId: server.serverId },
+      scope: { schema: config.appSchema, tablePattern: config.appTablePattern },
+      outFile: join(dir, 'erp.golden.dump'), lockTimeoutMs: config.lockTimeoutMs,
+    });
     log(`a production-shaped cluster plays the live sandbox at ${cluster.host}:${cluster.port}; golden ${golden.path}`);
     const env: NodeJS.ProcessEnv = {
       ...process.env,

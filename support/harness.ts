@@ -11,7 +11,7 @@ import { compareFingerprints, fingerprintDatabase, type Difference, type Fingerp
 import { openGolden, type Golden } from './golden/golden';
 import { fingerprintsOf } from './golden/manifest';
 import type { AppScope } from './golden/scope';
-import { seedGolden } from './golden/seed';
+import { assertGoldenScrubbed, seedScrubbedGolden } from './golden/scrub';
 import { assertIsSandbox, type SandboxIdentity } from './guard/sandbox-guard';
 import { requirePgBinaries } from './pgtools/binaries';
 import { canonicalReset, type ResetResult } from './reset/canonical-reset';
@@ -92,14 +92,23 @@ export async function startHarness(config: HarnessConfig, log: Log = () => undef
     let golden: Golden;
     if (config.golden.path) {
       golden = await openGolden(config.golden.path, backend.tools, config.golden.acceptUnverified);
+      // The live sandbox is only ever given a golden whose manifest records the scrub of production's secrets.
+      if (config.backend === 'live') assertGoldenScrubbed(golden.manifest, golden.path);
       log(`golden: ${golden.path}${golden.verified ? '' : ' (UNVERIFIED: no manifest, accepted by BDD_GOLDEN_UNVERIFIED=accept)'}`);
     } else {
       if (!backend.prodDump) throw new Error('No golden was given (BDD_GOLDEN) and this backend cannot reach production to take one.');
       const dir = join(config.reportsDir, 'golden');
       mkdirSync(dir, { recursive: true });
       const started = performance.now();
-      golden = await seedGolden(backend.tools, backend.prodDump, scope, join(dir, `${config.prodDatabase}.golden.dump`));
-      log(`golden: seeded from production as ${backend.prodDump.user} in ${Math.round(performance.now() - started)} ms: ${golden.path}`);
+      // The read-only role cannot change rows: production's dump is restored into the sandbox, scrubbed of its
+      // secrets in the same transaction, and the sandbox is dumped as the golden (support/golden/scrub.ts).
+      const scrubbed = await seedScrubbedGolden({
+        tools: backend.tools, prod: backend.prodDump, runtime: backend.runtime, identity, scope,
+        outFile: join(dir, `${config.prodDatabase}.golden.dump`), lockTimeoutMs: config.lockTimeoutMs,
+      });
+      golden = scrubbed;
+      const blanked = Object.values(scrubbed.manifest.scrub.counts).reduce((a, b) => a + b, 0);
+      log(`golden: seeded from production as ${backend.prodDump.user}, ${blanked} secret value(s) blanked in the sandbox as ${backend.runtime.user}, in ${Math.round(performance.now() - started)} ms: ${golden.path}`);
     }
     const goldenSha256 = golden.manifest?.golden.sha256 ?? (await sha256File(golden.path));
     // Post-reset steps, in order; the baseline copy comes last so that it holds the whole baseline.

@@ -3,6 +3,7 @@ import { createReadStream, readFileSync, writeFileSync } from 'node:fs';
 import type { ArchiveHeader } from '../pgtools/archive-header';
 import type { CatalogFingerprint, DataFingerprint, Fingerprints } from './fingerprint';
 import type { AppScope } from './scope';
+import type { ScrubRule } from './scrub-rules';
 
 export const MANIFEST_KIND = 'erp-sandbox-bdd golden manifest';
 export const MANIFEST_VERSION = 1;
@@ -23,6 +24,26 @@ export interface GoldenManifest {
   scope: AppScope;
   data: DataFingerprint;
   catalog: CatalogFingerprint;
+  /** How production's secrets were blanked before this golden was dumped (support/golden/scrub.ts). */
+  scrub?: ScrubRecord;
+  /** Production's own fingerprints, from the snapshot the raw dump read, before the scrub. */
+  production?: Fingerprints;
+}
+
+/** What the manifest records about the scrub of a golden. */
+export interface ScrubRecord {
+  /** The rules applied, in order. */
+  rules: ScrubRule[];
+  /** When the scrubbed data was committed in the sandbox, before it was dumped. */
+  scrubbedAt: string;
+  /** Values blanked, per rule name (rules the golden had no table or column for are in `skipped` instead). */
+  counts: Record<string, number>;
+  /** Rules whose table or column this golden does not have. */
+  skipped: string[];
+  /** The role that restored, scrubbed and dumped, and where. */
+  by: string;
+  in: { host: string; port: number; database: string };
+  tools: string;
 }
 
 export const manifestPathFor = (goldenPath: string) => `${goldenPath}.manifest.json`;
