@@ -30,6 +30,7 @@ export const SETTINGS = {
   BDD_DOLIBARR_URL: { default: '(none: writes go straight to the tables)', doc: 'Root URL of the sandbox Dolibarr (its API is `<url>/api/index.php`): the agent then writes through the REST API, and the HTTP host-guard refuses every other origin. `stand-in` starts the loopback Dolibarr stand-in of the test tree (CI). Unset: the same writes are applied as the runtime role with the effects the API would have.' },
   BDD_DOLIBARR_KEY: { default: '(generated per run)', doc: "The agent's sandbox API key, written into its Dolibarr user after every reset. Set only where the sandbox Dolibarr expects a fixed key. Never printed." },
   BDD_AGENT_LOGIN: { default: 'ai_agent_sandbox', doc: "Dolibarr login of the agent's user, made to exist after every reset: active, not admin, no password, only third-party, product and invoice rights." },
+  BDD_RUN_LOCK_WAIT_MS: { default: '0', doc: 'How long a run waits for another run holding the sandbox (the run lock) before giving up; 0 stops at once, naming the holder (host, process, start time).' },
   BDD_BASELINE_SCHEMA: { default: 'erp_sandbox_bdd', doc: 'Harness-owned schema in the sandbox database holding the baseline copy the diff compares with; recreated by every reset, never part of the application scope.' },
   BDD_DIFF_IGNORE: { default: 'tms,datec,date_creation,date_valid,import_key', doc: 'Comma-separated columns whose changes the diff ignores (set by triggers or clocks, different on every run).' },
   BDD_CONNECT_TIMEOUT_MS: { default: '10000', doc: 'Bound on every connection attempt.' },
@@ -61,6 +62,7 @@ export interface HarnessConfig {
   diffIgnoredColumns: string[];
   connectTimeoutMs: number;
   lockTimeoutMs: number;
+  runLockWaitMs: number;
   reportsDir: string;
 }
 
@@ -168,6 +170,7 @@ export function loadConfig(env: Env = process.env, worldParameters: { backend?: 
     diffIgnoredColumns: (get('BDD_DIFF_IGNORE') ?? 'tms,datec,date_creation,date_valid,import_key').split(',').map((c) => c.trim()).filter(Boolean),
     connectTimeoutMs: integer('BDD_CONNECT_TIMEOUT_MS', 10_000, 100, 600_000),
     lockTimeoutMs: integer('BDD_LOCK_TIMEOUT_MS', 10_000, 1, 3_600_000),
+    runLockWaitMs: integer('BDD_RUN_LOCK_WAIT_MS', 0, 0, 86_400_000),
     reportsDir: resolve(get('BDD_REPORTS_DIR') ?? 'reports'),
   };
   if (config.baselineSchema === config.appSchema) {

@@ -13,6 +13,8 @@ import { fingerprintsOf } from './golden/manifest';
 import type { AppScope } from './golden/scope';
 import { assertGoldenScrubbed, seedScrubbedGolden } from './golden/scrub';
 import { assertIsSandbox, type SandboxIdentity } from './guard/sandbox-guard';
+import { assertArchiveInScope } from './golden/archive-scope';
+import { acquireSandboxLock, describeHolder, type SandboxLock } from './lock/run-lock';
 import { requirePgBinaries } from './pgtools/binaries';
 import { canonicalReset, type ResetResult } from './reset/canonical-reset';
 import { postResetSql } from './reset/post-reset';
@@ -83,17 +85,26 @@ export async function startHarness(config: HarnessConfig, log: Log = () => undef
   const { backend, reason } = await startBackend(config, log);
   log(`backend: ${backend.name} (${reason}): ${backend.description}`);
   let dolibarr: { baseUrl: string; standIn: boolean; stop(): Promise<void> } | undefined;
+  let lock: SandboxLock | undefined;
   try {
-    dolibarr = await connectDolibarr(config, backend);
     const scope: AppScope = { schema: config.appSchema, tablePattern: config.appTablePattern };
     const identity: SandboxIdentity = { sandboxDatabase: config.sandboxDatabase, sandboxOwner: config.sandboxOwner, prodOwner: config.prodOwner, serverId: backend.serverId };
-    // Refuse a target that is not provably the sandbox before anything else happens (on live: before any write).
-    await withClient(backend.runtime, (client) => assertIsSandbox(client, identity), config.connectTimeoutMs);
+    // One run at a time: the lock is taken only on a target proven to be the sandbox (on live: before any write).
+    lock = await acquireSandboxLock(backend.runtime, {
+      waitMs: config.runLockWaitMs,
+      connectTimeoutMs: config.connectTimeoutMs,
+      guard: (client) => assertIsSandbox(client, identity),
+      onWait: (holders) => log(`the sandbox is in use by ${holders.map(describeHolder).join('; ')}: waiting up to ${config.runLockWaitMs} ms (BDD_RUN_LOCK_WAIT_MS)`),
+    });
+    const heldLock = lock;
+    log(`run lock: held as "${lock.applicationName}" (server pid ${lock.backendPid})`);
+    dolibarr = await connectDolibarr(config, backend);
     let golden: Golden;
     if (config.golden.path) {
       golden = await openGolden(config.golden.path, backend.tools, config.golden.acceptUnverified);
       // The live sandbox is only ever given a golden whose manifest records the scrub of production's secrets.
       if (config.backend === 'live') assertGoldenScrubbed(golden.manifest, golden.path);
+      assertArchiveInScope(await backend.tools.list(golden.path), scope.schema, undefined, { tablePattern: scope.tablePattern, path: golden.path });
       log(`golden: ${golden.path}${golden.verified ? '' : ' (UNVERIFIED: no manifest, accepted by BDD_GOLDEN_UNVERIFIED=accept)'}`);
     } else {
       if (!backend.prodDump) throw new Error('No golden was given (BDD_GOLDEN) and this backend cannot reach production to take one.');
@@ -141,6 +152,7 @@ export async function startHarness(config: HarnessConfig, log: Log = () => undef
       },
       resetTarget: (where) => canonicalReset({ ...target, ...where }),
       async reset(other?: Golden) {
+        await heldLock.assertHeld();
         const result = await canonicalReset({ ...target, golden: other ?? golden });
         baseline ??= await withClient(backend.runtime, (client) => establishBaseline(client, scope, golden.manifest && fingerprintsOf(golden.manifest), isAgentUserFootprint));
         return result;
@@ -162,6 +174,7 @@ export async function startHarness(config: HarnessConfig, log: Log = () => undef
       fingerprintSandbox,
       async stop() {
         await dolibarr?.stop();
+        await heldLock.release();
         await backend.stop();
       },
     };
@@ -169,6 +182,7 @@ export async function startHarness(config: HarnessConfig, log: Log = () => undef
     return harness;
   } catch (error) {
     await dolibarr?.stop();
+    await lock?.release();
     await backend.stop();
     throw error;
   }

@@ -1,6 +1,7 @@
 import { setDefaultTimeout, setWorldConstructor, World, type IWorldOptions } from '@cucumber/cucumber';
 import type { Client } from 'pg';
 import { withClient } from './db/connect';
+import { explainConnectionLost } from './db/connection-lost';
 import type { Fingerprints, Difference } from './golden/fingerprint';
 import type { ArchiveScopeReport } from './golden/archive-contents';
 import type { PoolerLookupFacts } from './sandbox/inspect';
@@ -54,7 +55,9 @@ export class SandboxWorld extends World<WorldParameters> {
 
   /** Runs `work` on the sandbox as the runtime role, the only role scenarios use there. */
   inSandbox<T>(work: (client: Client) => Promise<T>): Promise<T> {
-    return withClient(this.harness.backend.runtime, work, this.harness.config.connectTimeoutMs);
+    return withClient(this.harness.backend.runtime, work, this.harness.config.connectTimeoutMs).catch((error: unknown) => {
+      throw explainConnectionLost(error, 'a step on the sandbox');
+    });
   }
 }
 

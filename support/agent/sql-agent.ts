@@ -8,6 +8,7 @@ import { changeProductPrice, createProduct, deleteProduct } from './effects/prod
 import { createThirdParty, renameThirdParty } from './effects/thirdparty';
 import { agentUserId } from './effects/users';
 import { checkId, checkInvoiceDate, checkLine, checkPrice, checkProduct } from './inputs';
+import { explainConnectionLost, isConnectionLost } from '../db/connection-lost';
 
 /** Options of {@link SqlAgent}. */
 export interface SqlAgentOptions {
@@ -109,7 +110,16 @@ export class SqlAgent implements AgentActions {
   #act<T>(work: (ctx: EffectContext) => Promise<T>): Promise<T> {
     const run = async (): Promise<T> => {
       const { client, userId } = await this.#open();
-      return inTransaction(client, () => work({ client, schema: this.options.appSchema, userId }));
+      try {
+        return await inTransaction(client, () => work({ client, schema: this.options.appSchema, userId }));
+      } catch (error) {
+        // A dropped connection is not kept: the next action opens a new one.
+        if (isConnectionLost(error)) {
+          this.#client = undefined;
+          await client.end().catch(() => undefined);
+        }
+        throw explainConnectionLost(error, "the agent's action");
+      }
     };
     const result = this.#queue.then(run, run);
     this.#queue = result.catch(() => undefined);

@@ -16,7 +16,7 @@ export async function startLiveBackend(config: HarnessConfig, bin: PgBinaries): 
   return {
     name: 'live',
     description: `live sandbox ${live.user}@${live.host}:${live.port}/${config.sandboxDatabase}`,
-    tools: new LocalPgTools(bin),
+    tools: new LocalPgTools(bin, config.connectTimeoutMs),
     runtime,
     serverId: live.serverId,
     appRole: config.appRole ?? null,

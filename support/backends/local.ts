@@ -17,7 +17,7 @@ export async function startLocalBackend(config: HarnessConfig, bin: PgBinaries, 
     return {
       name: 'local',
       description: `throwaway PostgreSQL ${bin.version} cluster at ${cluster.host}:${cluster.port} (${cluster.dir})`,
-      tools: new LocalPgTools(bin),
+      tools: new LocalPgTools(bin, config.connectTimeoutMs),
       ...connections,
       serverLog: fileServerLog(cluster.logFile),
       stop: () => cluster.stop(),

@@ -6,7 +6,7 @@ import { connect, withClient } from '../db/connect';
 import { quoteLiteral } from '../db/ident';
 import { canonicalReset } from '../reset/canonical-reset';
 import { startSeededSandbox, type SeededSandbox } from '../testing/throwaway-sandbox';
-import { ConnectionLostError, explainConnectionLost, isConnectionLost } from './connection-lost';
+import { ConnectionLostError, explainConnectionLost, isConnectionLost } from '../db/connection-lost';
 
 const LOGIN = 'ai_agent_sandbox';
 

@@ -14,7 +14,8 @@ const MULTI_WORD_KINDS = ['TABLE DATA', 'SEQUENCE SET', 'SEQUENCE OWNED BY', 'FK
 export function parseArchiveList(listing: string): ArchiveEntry[] {
   const entries: ArchiveEntry[] = [];
   for (const line of listing.split('\n')) {
-    const match = /^(\d+); \d+ \d+ (.*)$/.exec(line.trim());
+    // Not trimmed: an entry without an owner ends in a space, which keeps its last word from reading as one.
+    const match = /^(\d+); \d+ \d+ (.*)$/.exec(line.replace(/\r$/, ''));
     if (!match) continue;
     let rest = match[2];
     const kind = MULTI_WORD_KINDS.find((k) => rest.startsWith(k + ' ')) ?? rest.split(' ')[0];

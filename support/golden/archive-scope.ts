@@ -49,7 +49,7 @@ function sample(entries: ArchiveEntry[], max = 6): string {
  * given, tables of the application schema that are not the application's. Returns the summary when clean.
  */
 export function assertArchiveInScope(listing: string, appSchema: string, expectedOwner?: string, options: { tablePattern?: string; path?: string } = {}): ArchiveScopeReport {
-  const entries = withEmptyOwners(listing, parseArchiveList(listing));
+  const entries = parseArchiveList(listing);
   const report = summariseArchive(entries, appSchema);
   const problems: string[] = [];
 
@@ -94,17 +94,4 @@ function mostCommon(values: string[]): string | undefined {
   const counts = new Map<string, number>();
   for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
   return [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0];
-}
-
-/**
- * parseArchiveList trims each line, so an entry without owner ("COMMENT - EXTENSION pg_trgm ", printed
- * with a trailing space) has the last word of its name taken for its owner: put it back.
- */
-function withEmptyOwners(listing: string, entries: ArchiveEntry[]): ArchiveEntry[] {
-  const ownerless = new Set<number>();
-  for (const line of listing.split('\n')) {
-    const match = /^(\d+); \d+ \d+ .* $/.exec(line.replace(/\r$/, ''));
-    if (match) ownerless.add(Number(match[1]));
-  }
-  return entries.map((e) => (ownerless.has(e.id) && e.owner !== '' ? { ...e, name: e.name ? `${e.name} ${e.owner}` : e.owner, owner: '' } : e));
 }

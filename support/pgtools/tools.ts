@@ -37,14 +37,22 @@ export class LocalPgTools implements PgTools {
   readonly version: string;
   readonly major: number;
 
-  constructor(private readonly bin: PgBinaries) {
+  constructor(
+    private readonly bin: PgBinaries,
+    /** Bound on the tools' connection attempts (libpq counts whole seconds). */
+    private readonly connectTimeoutMs = 10_000,
+  ) {
     this.description = `PostgreSQL ${bin.version} client tools in ${bin.dir}`;
     this.version = bin.version;
     this.major = bin.major;
   }
 
+  private connectSeconds(): number {
+    return Math.max(2, Math.ceil(this.connectTimeoutMs / 1000));
+  }
+
   async dump(conn: PgConnection, args: string[], outFile: string): Promise<void> {
-    await runTool(this.bin.path('pg_dump'), ['--format=custom', `--file=${outFile}`, ...args], libpqEnv(conn), 'pg_dump');
+    await runTool(this.bin.path('pg_dump'), ['--format=custom', `--file=${outFile}`, ...args], libpqEnv(conn, this.connectSeconds()), 'pg_dump');
   }
 
   async list(archive: string): Promise<string> {
@@ -57,7 +65,7 @@ export class LocalPgTools implements PgTools {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const psql = spawn(this.bin.path('psql'), ['--no-psqlrc', '--quiet', '--set=ON_ERROR_STOP=1', '--file=-'], {
-      env: libpqEnv(conn),
+      env: libpqEnv(conn, this.connectSeconds()),
       stdio: ['pipe', 'ignore', 'pipe'],
     });
     const restoreDone = waitForExit(restore, 'pg_restore', collectStderr(restore));

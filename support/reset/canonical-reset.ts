@@ -3,6 +3,7 @@ import { quoteIdent } from '../db/ident';
 import { assertMatchesManifest, type Golden } from '../golden/golden';
 import { assertIsSandbox, type SandboxIdentity } from '../guard/sandbox-guard';
 import type { PgTools } from '../pgtools/tools';
+import { explainLockTimeout } from '../lock/blockers';
 
 export interface ResetTarget {
   tools: PgTools;
@@ -30,11 +31,16 @@ export async function canonicalReset(target: ResetTarget): Promise<ResetResult> 
   await assertMatchesManifest(target.golden);
   await withClient(target.runtime, (client) => assertIsSandbox(client, target.identity));
   const owner = quoteIdent(target.identity.sandboxOwner);
-  await target.tools.restoreInOneTransaction(target.runtime, target.golden.path, {
-    // The login's own objects go too: anything created without SET ROLE would otherwise survive the reset.
-    before: `SET LOCAL lock_timeout = ${Math.max(1, Math.round(target.lockTimeoutMs))};\nDROP OWNED BY CURRENT_USER, ${owner} CASCADE;`,
-    after: target.postReset,
-    restoreArgs: ['--no-owner', '--no-privileges', `--role=${target.identity.sandboxOwner}`, '--exit-on-error'],
-  });
+  try {
+    await target.tools.restoreInOneTransaction(target.runtime, target.golden.path, {
+      // The login's own objects go too: anything created without SET ROLE would otherwise survive the reset.
+      before: `SET LOCAL lock_timeout = ${Math.max(1, Math.round(target.lockTimeoutMs))};\nDROP OWNED BY CURRENT_USER, ${owner} CASCADE;`,
+      after: target.postReset,
+      restoreArgs: ['--no-owner', '--no-privileges', `--role=${target.identity.sandboxOwner}`, '--exit-on-error'],
+    });
+  } catch (error) {
+    // Blocked by another session's locks: name the sessions instead of psql's bare "lock timeout".
+    throw await explainLockTimeout(error, target.runtime, { lockTimeoutMs: target.lockTimeoutMs });
+  }
   return { ms: performance.now() - started };
 }
