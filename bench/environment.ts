@@ -11,19 +11,30 @@ import { withClient, type PgConnection } from '../support/db/connect';
 import { quoteIdent } from '../support/db/ident';
 import { newRunToken, trackingSql, type FastResetOptions } from '../support/fastreset';
 import { openGolden, type Golden } from '../support/golden/golden';
-import { manifestPathFor, writeManifest } from '../support/golden/manifest';
+import { manifestPathFor } from '../support/golden/manifest';
 import type { AppScope } from '../support/golden/scope';
+import { seedScrubbedGolden } from '../support/golden/scrub';
 import { seedGolden } from '../support/golden/seed';
 import { requirePgBinaries, type PgBinaries } from '../support/pgtools/binaries';
 import { libpqEnv, runTool } from '../support/pgtools/run';
 import { LocalPgTools } from '../support/pgtools/tools';
-import { postResetSql } from '../support/reset/post-reset';
 import type { ResetTarget } from '../support/reset/canonical-reset';
+import { postResetSql } from '../support/reset/post-reset';
 
-/** Where goldens built by the bench are kept between runs (git-ignored). */
+/** Where the bench keeps production's content between runs (git-ignored), one directory per fixture version. */
 export const CACHE_DIR = resolve(__dirname, '..', '.cache', 'bench');
 
-/** A throwaway cluster laid out like production, loaded with a fixture, with its golden and reset targets. */
+/** The canonical reset as the harness would run it, with and without change tracking, and the fast reset's options. */
+export interface ResetTargets {
+  golden: Golden;
+  /** Grants, agent user, baseline copy, then change tracking: the canonical reset with the fast path wired in. */
+  tracked: ResetTarget;
+  /** The same without change tracking: the canonical reset as it was before. */
+  untracked: ResetTarget;
+  fast: FastResetOptions;
+}
+
+/** A throwaway cluster laid out like production, production holding the fixture. */
 export interface BenchEnvironment {
   scale: FixtureScale;
   bin: PgBinaries;
@@ -35,15 +46,12 @@ export interface BenchEnvironment {
   superuser(database: string): PgConnection;
   runtime: PgConnection;
   prodDump: PgConnection;
-  golden: Golden;
-  /** How production got its content: built from the fixture SQL (and the golden cached), or restored from the cached golden. */
-  built: 'from the fixture SQL' | 'from the cached golden';
-  /** The canonical reset as the harness runs it: grants, agent user, baseline copy, then change tracking. */
-  target: ResetTarget;
-  /** The same without change tracking: the reset before this work. */
-  untrackedTarget: ResetTarget;
-  fastOptions: FastResetOptions;
+  /** How production got its content, and how long it took. */
+  built: string;
   agentLogin: string;
+  /** The harness's seed: production dumped, scrubbed through the sandbox (which it leaves unreset), dumped again. */
+  seed(outFile: string): Promise<Golden>;
+  targetsFor(golden: Golden): ResetTargets;
   stop(): Promise<void>;
 }
 
@@ -53,9 +61,9 @@ export function cacheKey(scale: FixtureScale, bin: PgBinaries): string {
 }
 
 /**
- * Starts a cluster and gives production the fixture's content: the first time from the fixture's SQL,
- * seeding the golden into the cache; later from the cached golden (pg_restore as production's owner),
- * which holds exactly the fixture's application scope. The golden is checked against its manifest.
+ * Starts a cluster and gives production the fixture's content: the first time from the fixture's SQL (a
+ * dump of production's application scope then goes into the cache), later from that cached dump
+ * (pg_restore as production's owner), checked against its manifest. Older cache entries are removed.
  */
 export async function startBenchEnvironment(scale: FixtureScale, log: (line: string) => void): Promise<BenchEnvironment> {
   const bin = requirePgBinaries(undefined, true);
@@ -69,48 +77,41 @@ export async function startBenchEnvironment(scale: FixtureScale, log: (line: str
     const prodDump: PgConnection = { host: cluster.host, port: cluster.port, database: layout.prodDatabase, ...roles.dump };
     const runtime: PgConnection = { host: cluster.host, port: cluster.port, database: layout.sandboxDatabase, ...roles.runtime };
 
-    const dir = join(CACHE_DIR, cacheKey(scale, bin));
-    const goldenPath = join(dir, 'erp.golden.dump');
-    let built: BenchEnvironment['built'];
-    if (existsSync(goldenPath) && existsSync(manifestPathFor(goldenPath))) {
-      const started = performance.now();
-      await runTool(bin.path('pg_restore'), ['--no-owner', `--role=${layout.prodOwner}`, '--single-transaction', '--exit-on-error', `--dbname=${layout.prodDatabase}`, goldenPath],
-        libpqEnv(superuser(layout.prodDatabase)), 'pg_restore (production from the cached golden)');
+    const key = cacheKey(scale, bin);
+    const dir = join(CACHE_DIR, key);
+    const cached = join(dir, 'production.dump');
+    const started = performance.now();
+    let built: string;
+    if (existsSync(cached) && existsSync(manifestPathFor(cached))) {
+      await openGolden(cached, tools, false); // size and checksum against its manifest
+      await runTool(bin.path('pg_restore'), ['--no-owner', `--role=${layout.prodOwner}`, '--single-transaction', '--exit-on-error', `--dbname=${layout.prodDatabase}`, cached],
+        libpqEnv(superuser(layout.prodDatabase)), 'pg_restore (production from the bench cache)');
       await withClient(superuser(layout.prodDatabase), (c) => c.query('ANALYZE'));
-      log(`production restored from the cached golden ${goldenPath} in ${Math.round(performance.now() - started)} ms`);
-      built = 'from the cached golden';
+      built = `restored from the cache (${cached}) in ${Math.round(performance.now() - started)} ms`;
     } else {
-      const started = performance.now();
       await withClient(superuser(layout.prodDatabase), async (c) => {
         await c.query(`BEGIN; SET LOCAL ROLE ${quoteIdent(layout.prodOwner)};`);
         await c.query(fixtureSql(scale));
         await c.query('COMMIT');
         await c.query('ANALYZE');
       });
-      log(`production built from the ${scale} fixture SQL in ${Math.round(performance.now() - started)} ms; seeding the golden into ${dir}`);
+      built = `built from the ${scale} fixture SQL in ${Math.round(performance.now() - started)} ms, cached as ${cached}`;
       mkdirSync(dir, { recursive: true });
-      const tmp = join(dir, `erp.golden.dump.${process.pid}.tmp`);
-      const seeded = await seedGolden(tools, prodDump, scope, tmp);
-      renameSync(manifestPathFor(tmp), manifestPathFor(goldenPath));
-      renameSync(seeded.path, goldenPath);
-      // The manifest names its archive file: rewrite it under the final name.
-      const manifest = { ...seeded.manifest!, golden: { ...seeded.manifest!.golden, file: 'erp.golden.dump' } };
-      writeManifest(goldenPath, manifest);
-      built = 'from the fixture SQL';
+      const tmp = join(dir, `production.${process.pid}.tmp`);
+      await seedGolden(tools, prodDump, scope, tmp);
+      // The manifest records the file's name only; its checksum is what is checked.
+      renameSync(manifestPathFor(tmp), manifestPathFor(cached));
+      renameSync(tmp, cached);
     }
-    const golden = await openGolden(goldenPath, tools, false);
+    for (const entry of readdirSync(CACHE_DIR)) {
+      if (entry.startsWith(`${scale}-`) && entry !== key) rmSync(join(CACHE_DIR, entry), { recursive: true, force: true });
+    }
+    log(`${scale} production ${built}`);
 
-    const copySchema = DEFAULT_BASELINE_SCHEMA;
     const agentLogin = 'ai_agent_sandbox';
-    const goldenSha256 = golden.manifest!.golden.sha256;
-    const copy = { appSchema: scope.schema, tablePattern: scope.tablePattern, copySchema, goldenSha256 };
+    const agentKey = newAgentApiKey();
     const runToken = newRunToken();
-    const untrackedPostReset = [
-      postResetSql({ appSchema: scope.schema, appRole: roles.appRole }),
-      agentUserSql({ appSchema: scope.schema, login: agentLogin, apiKey: newAgentApiKey() }),
-      baselineCopySql(copy),
-    ];
-    const base = { tools, runtime, identity: { ...layout }, golden, lockTimeoutMs: 10_000 };
+    const identity = { ...layout };
     return {
       scale,
       bin,
@@ -122,24 +123,28 @@ export async function startBenchEnvironment(scale: FixtureScale, log: (line: str
       superuser,
       runtime,
       prodDump,
-      golden,
       built,
-      target: { ...base, postReset: [...untrackedPostReset, trackingSql({ ...copy, runToken })].join('\n') },
-      untrackedTarget: { ...base, postReset: untrackedPostReset.join('\n') },
-      fastOptions: { ...copy, runToken, sandboxOwner: layout.sandboxOwner, lockTimeoutMs: 10_000 },
       agentLogin,
+      seed: (outFile) => seedScrubbedGolden({ tools, prod: prodDump, runtime, identity, scope, outFile, lockTimeoutMs: 10_000 }),
+      targetsFor(golden) {
+        const copy = { appSchema: scope.schema, tablePattern: scope.tablePattern, copySchema: DEFAULT_BASELINE_SCHEMA, goldenSha256: golden.manifest!.golden.sha256 };
+        const untracked = [
+          postResetSql({ appSchema: scope.schema, appRole: roles.appRole }),
+          agentUserSql({ appSchema: scope.schema, login: agentLogin, apiKey: agentKey }),
+          baselineCopySql(copy),
+        ];
+        const base = { tools, runtime, identity, golden, lockTimeoutMs: 10_000 };
+        return {
+          golden,
+          tracked: { ...base, postReset: [...untracked, trackingSql({ ...copy, runToken })].join('\n') },
+          untracked: { ...base, postReset: untracked.join('\n') },
+          fast: { ...copy, runToken, sandboxOwner: layout.sandboxOwner, lockTimeoutMs: 10_000 },
+        };
+      },
       stop: () => cluster.stop(),
     };
   } catch (error) {
     await cluster.stop();
     throw error;
-  }
-}
-
-/** Removes cached goldens of other fixture versions, keeping the current one of each scale. */
-export function pruneCache(keep: string[]): void {
-  if (!existsSync(CACHE_DIR)) return;
-  for (const entry of readdirSync(CACHE_DIR)) {
-    if (!keep.includes(entry)) rmSync(join(CACHE_DIR, entry), { recursive: true, force: true });
   }
 }

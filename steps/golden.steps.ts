@@ -34,7 +34,7 @@ Then('the golden holds every function the application tables\' triggers call', a
       `SELECT DISTINCT p.proname || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')' AS fn
          FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
          JOIN pg_catalog.pg_proc p ON p.oid = t.tgfoid
-        WHERE NOT t.tgisinternal AND n.nspname = $1 AND c.relname LIKE $2 ORDER BY 1`,
+        WHERE NOT t.tgisinternal AND t.tgname NOT LIKE 'zz\\_bdd\\_%' AND n.nspname = $1 AND c.relname LIKE $2 ORDER BY 1`,
       [this.harness.scope.schema, this.harness.scope.tablePattern],
     );
     return rows.map((r) => r.fn);

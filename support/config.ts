@@ -32,6 +32,8 @@ export const SETTINGS = {
   BDD_AGENT_LOGIN: { default: 'ai_agent_sandbox', doc: "Dolibarr login of the agent's user, made to exist after every reset: active, not admin, no password, only third-party, product and invoice rights." },
   BDD_RUN_LOCK_WAIT_MS: { default: '0', doc: 'How long a run waits for another run holding the sandbox (the run lock) before giving up; 0 stops at once, naming the holder (host, process, start time).' },
   BDD_BASELINE_SCHEMA: { default: 'erp_sandbox_bdd', doc: 'Harness-owned schema in the sandbox database holding the baseline copy the diff compares with; recreated by every reset, never part of the application scope.' },
+  BDD_RESET: { default: 'fast', doc: 'How the sandbox goes back to the golden before each scenario: `fast` (undo only what the change tracking recorded since the last reset, and the canonical reset whenever it cannot be sure) or `canonical` (the full restore every time).' },
+  BDD_RESET_VERIFY: { default: 'on', doc: 'After every fast reset, prove that the whole sandbox equals the baseline (catalog, sequences, and the rows of every table touched since the last proof) and fail the scenario on a difference. `off` for nightly or benchmark runs.' },
   BDD_DIFF_IGNORE: { default: 'tms,datec,date_creation,date_valid,import_key', doc: 'Comma-separated columns whose changes the diff ignores (set by triggers or clocks, different on every run).' },
   BDD_CONNECT_TIMEOUT_MS: { default: '10000', doc: 'Bound on every connection attempt.' },
   BDD_LOCK_TIMEOUT_MS: { default: '10000', doc: 'How long a reset waits for locks held by other sessions (a live Dolibarr in a transaction) before giving up.' },
@@ -59,6 +61,8 @@ export interface HarnessConfig {
   dolibarrUrl?: string;
   agent: { login: string; apiKey?: string };
   baselineSchema: string;
+  /** The reset before each scenario: fast (with the canonical one as fallback) or always canonical; verified after each fast reset or not. */
+  reset: { mode: 'fast' | 'canonical'; verify: boolean };
   diffIgnoredColumns: string[];
   connectTimeoutMs: number;
   lockTimeoutMs: number;
@@ -167,6 +171,10 @@ export function loadConfig(env: Env = process.env, worldParameters: { backend?: 
     dolibarrUrl: dolibarrUrl(get('BDD_DOLIBARR_URL'), problems),
     agent: { login: get('BDD_AGENT_LOGIN') ?? 'ai_agent_sandbox', apiKey: env.BDD_DOLIBARR_KEY || undefined },
     baselineSchema: name('BDD_BASELINE_SCHEMA', 'erp_sandbox_bdd'),
+    reset: {
+      mode: oneOf('BDD_RESET', get('BDD_RESET') ?? 'fast', ['fast', 'canonical'] as const),
+      verify: oneOf('BDD_RESET_VERIFY', get('BDD_RESET_VERIFY') ?? 'on', ['on', 'off'] as const) === 'on',
+    },
     diffIgnoredColumns: (get('BDD_DIFF_IGNORE') ?? 'tms,datec,date_creation,date_valid,import_key').split(',').map((c) => c.trim()).filter(Boolean),
     connectTimeoutMs: integer('BDD_CONNECT_TIMEOUT_MS', 10_000, 100, 600_000),
     lockTimeoutMs: integer('BDD_LOCK_TIMEOUT_MS', 10_000, 1, 3_600_000),

@@ -22,6 +22,7 @@ import { baselineCopySql } from './baseline/baseline-copy';
 import { diffSandbox, type ChangeSet } from './diff';
 import { sha256File } from './golden/manifest';
 import { establishBaseline } from './reset/baseline';
+import { newRunToken, ScenarioReset, trackedChangedTables, trackingSql, type ScenarioResetOutcome, type TrackingOptions } from './fastreset';
 import { agentUserSql, ApiAgent, isAgentUserFootprint, newAgentApiKey, SqlAgent, type AgentActions } from './agent';
 
 /** Everything started once per run and shared by the scenarios. */
@@ -39,6 +40,11 @@ export interface Harness {
   resetTarget(where: { runtime: PgConnection; identity: SandboxIdentity }): Promise<ResetResult>;
   /** The canonical reset, to the run's golden or to another one (a scenario's damaged copy). */
   reset(golden?: Golden): Promise<ResetResult>;
+  /**
+   * The reset before every scenario (BDD_RESET): undo only what the change tracking recorded since the last
+   * reset, the canonical reset whenever it cannot be sure; then (BDD_RESET_VERIFY) prove the sandbox equals the baseline.
+   */
+  resetForScenario(): Promise<ScenarioResetOutcome>;
   /** How the agent's writes reach the sandbox: through the Dolibarr REST API, or straight to the tables. */
   readonly writePath: string;
   /** The agent, acting with the sandbox key; the caller closes it. */
@@ -124,16 +130,29 @@ export async function startHarness(config: HarnessConfig, log: Log = () => undef
     const goldenSha256 = golden.manifest?.golden.sha256 ?? (await sha256File(golden.path));
     // Post-reset steps, in order; the baseline copy comes last so that it holds the whole baseline.
     const agentKey = config.agent.apiKey ?? newAgentApiKey();
+    const tracking: TrackingOptions = { appSchema: scope.schema, tablePattern: scope.tablePattern, copySchema: config.baselineSchema, goldenSha256, runToken: newRunToken() };
     const postReset = [
       postResetSql({ appSchema: scope.schema, appRole: backend.appRole }),
       // The golden's llx_user is production's: the agent's user and sandbox key are made to exist again.
       agentUserSql({ appSchema: scope.schema, login: config.agent.login, apiKey: agentKey }),
       baselineCopySql({ appSchema: scope.schema, tablePattern: scope.tablePattern, copySchema: config.baselineSchema, goldenSha256 }),
+      // Last: the change tracking's catalog snapshot must see every change the reset made (support/fastreset).
+      trackingSql(tracking),
     ].join('\n');
     const target = { tools: backend.tools, runtime: backend.runtime, identity, golden, postReset, lockTimeoutMs: config.lockTimeoutMs };
     const fingerprintSandbox = () => withClient(backend.runtime, (client) => fingerprintDatabase(client, scope), config.connectTimeoutMs);
     // Known once the first reset has run: the golden's fingerprints, plus what the post-reset steps add.
     let baseline: Fingerprints | undefined;
+    const scenarioReset = new ScenarioReset({
+      runtime: backend.runtime,
+      identity,
+      fast: { ...tracking, sandboxOwner: config.sandboxOwner, lockTimeoutMs: config.lockTimeoutMs },
+      canonical: () => harness.reset(),
+      mode: config.reset.mode,
+      verify: config.reset.verify ? { scope, baseline: () => harness.baseline() } : undefined,
+      beforeWrite: () => heldLock.assertHeld(),
+      connectTimeoutMs: config.connectTimeoutMs,
+    });
     const harness: Harness = {
       config,
       backend,
@@ -154,9 +173,13 @@ export async function startHarness(config: HarnessConfig, log: Log = () => undef
       async reset(other?: Golden) {
         await heldLock.assertHeld();
         const result = await canonicalReset({ ...target, golden: other ?? golden });
+        // The tracking it installed describes this run's baseline only if it restored this run's golden.
+        if (other && other.path !== golden.path) scenarioReset.forgetState();
+        else scenarioReset.noteCanonicalReset();
         baseline ??= await withClient(backend.runtime, (client) => establishBaseline(client, scope, golden.manifest && fingerprintsOf(golden.manifest), isAgentUserFootprint));
         return result;
       },
+      resetForScenario: () => scenarioReset.reset(),
       diff() {
         return withClient(backend.runtime, (client) =>
           diffSandbox(client, {
@@ -166,6 +189,8 @@ export async function startHarness(config: HarnessConfig, log: Log = () => undef
             goldenSha256,
             ignoredColumns: config.diffIgnoredColumns,
             baselineFingerprint: harness.baseline().data,
+            // Only the rows the tracking saw change are compared, when it can vouch that nothing else did.
+            changedTables: trackedChangedTables(tracking),
           }), config.connectTimeoutMs);
       },
       async verify() {
@@ -173,6 +198,7 @@ export async function startHarness(config: HarnessConfig, log: Log = () => undef
       },
       fingerprintSandbox,
       async stop() {
+        await scenarioReset.close();
         await dolibarr?.stop();
         await heldLock.release();
         await backend.stop();

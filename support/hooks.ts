@@ -28,8 +28,8 @@ Before({ timeout: 600_000 }, async function (this: SandboxWorld, { pickle }) {
     this.log(`Skipped: ${missing}`);
     return 'skipped';
   }
-  const { ms } = await harness.reset();
-  this.log(`sandbox reset to the golden in ${Math.round(ms)} ms`);
+  const outcome = await harness.resetForScenario();
+  this.log(outcome.summary);
   return undefined;
 });
 

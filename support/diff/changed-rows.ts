@@ -22,6 +22,8 @@ export interface RowDiffRequest {
   key: string[];
   /** Columns neither compared nor returned: ignored ones, and those only one side has. */
   leftOut: string[];
+  /** Keyed tables only: a SELECT of the key values of the only rows that may differ (the others are not read). */
+  keysSql?: string;
 }
 
 /** A table alias that no column shadows (a column named like the alias would win over the whole row). */
@@ -55,12 +57,17 @@ function keyedDiffSql(request: RowDiffRequest): string {
   const key = request.key.map(quoteIdent);
   const image = (alias: string) => `(pg_catalog.to_jsonb(${alias}) OPERATOR(pg_catalog.-) $1::text[])`;
   const absent = (alias: string) => `${alias}.${key[0]} IS NULL`;
+  // Limited to listed keys, each side is the table's rows with those keys, under the same alias and columns.
+  const side = (schema: string) =>
+    request.keysSql
+      ? `(SELECT * FROM ${qualified(schema, request.table)} WHERE (${key.join(', ')}) IN (${request.keysSql}))`
+      : qualified(schema, request.table);
   return `
 SELECT CASE WHEN ${absent(b)} THEN 'insert' WHEN ${absent(s)} THEN 'delete' ELSE 'update' END AS op,
        CASE WHEN NOT ${absent(s)} THEN ${exactJsonSql(image(s))} END AS after,
        CASE WHEN NOT ${absent(b)} THEN ${exactJsonSql(image(b))} END AS before
-  FROM ${qualified(request.sandboxSchema, request.table)} ${s}
-  FULL OUTER JOIN ${qualified(request.baselineSchema, request.table)} ${b}
+  FROM ${side(request.sandboxSchema)} ${s}
+  FULL OUTER JOIN ${side(request.baselineSchema)} ${b}
     ON ${key.map((k) => `${s}.${k} = ${b}.${k}`).join(' AND ')}
  WHERE ${absent(s)} OR ${absent(b)}
     -- the row text is a cheap first test; only rows whose text differs pay for the jsonb comparison

@@ -29,6 +29,21 @@ export interface DiffOptions {
    * hashes are computed anyway), and a copy written to since the reset is refused instead of diffed.
    */
   baselineFingerprint?: DataFingerprint;
+  /**
+   * Called inside the diff's transaction: what can differ from the copy, when something can prove it (the
+   * fast reset's change tracking, which also proves that no DDL touched the application or the copy since the
+   * copy was made), or undefined when it cannot. Given a list, only those tables are read, and only their
+   * listed rows compared: the diff then costs what the scenario changed, not what the sandbox holds. The copy
+   * is not hashed against the manifest then: what proves there was no DDL also proves its guard was never lifted.
+   */
+  changedTables?: (client: ClientBase) => Promise<KnownChange[] | undefined>;
+}
+
+/** A table that may differ from the copy, and which of its rows. */
+export interface KnownChange {
+  table: string;
+  /** A SELECT of the primary key values (in key order) of the only rows that may differ; absent: any row. */
+  keysSql?: string;
 }
 
 /**
@@ -44,11 +59,16 @@ export async function diffSandbox(client: ClientBase, options: DiffOptions): Pro
     await pinOutputSettings(client);
     const meta = await readBaselineMeta(client, options.copySchema);
     assertMetaFits(meta, options.copySchema, options);
-    const sandbox = await readSchemaCatalog(client, options.appSchema, options.tablePattern);
-    const baseline = await readSchemaCatalog(client, options.copySchema, '%', [BASELINE_META_TABLE]);
+    const known = await options.changedTables?.(client);
+    const [sandboxOthers, baselineOthers] = known
+      ? await Promise.all([options.appSchema, options.copySchema].map((schema) => tablesBut(client, schema, known.map((k) => k.table))))
+      : [[], []];
+    const sandbox = await readSchemaCatalog(client, options.appSchema, options.tablePattern, sandboxOthers);
+    const baseline = await readSchemaCatalog(client, options.copySchema, '%', [BASELINE_META_TABLE, ...baselineOthers]);
     const common = [...sandbox.tables.keys()].filter((t) => baseline.tables.has(t));
-    const comparisons = await compareTables(client, options.appSchema, options.copySchema, common);
-    if (options.baselineFingerprint) assertCopyUntouched(options, [...baseline.tables.values()], comparisons);
+    // With known changes every listed table is diffed (by its listed rows); otherwise hashes pick the changed ones.
+    const comparisons = known ? undefined : await compareTables(client, options.appSchema, options.copySchema, common);
+    if (options.baselineFingerprint && comparisons) assertCopyUntouched(options, [...baseline.tables.values()], comparisons);
 
     const rowDiffs: TableRowDiff[] = [];
     const altered: AlteredTable[] = [];
@@ -58,8 +78,9 @@ export async function diffSandbox(client: ClientBase, options: DiffOptions): Pro
       const addedColumns = s.columns.filter((c) => !b.columns.includes(c));
       const droppedColumns = b.columns.filter((c) => !s.columns.includes(c));
       if (addedColumns.length || droppedColumns.length) altered.push({ table, addedColumns, droppedColumns });
-      if (!comparisons.find((c) => c.table === table)!.changed) continue;
+      if (comparisons && !comparisons.find((c) => c.table === table)!.changed) continue;
       const key = joinKey(s, b);
+      const keysSql = known?.find((k) => k.table === table)?.keysSql;
       const leftOut = [...new Set([...ignored, ...addedColumns, ...droppedColumns])].filter((c) => !key.includes(c));
       const rows = await diffRows(client, {
         sandboxSchema: options.appSchema,
@@ -68,6 +89,7 @@ export async function diffSandbox(client: ClientBase, options: DiffOptions): Pro
         columns: [...new Set([...s.columns, ...b.columns])],
         key,
         leftOut,
+        ...(keysSql && sameColumns(key, s.primaryKey) && { keysSql }),
       });
       if (rows.length) rowDiffs.push({ table, key, rows });
     }
@@ -95,6 +117,18 @@ function joinKey(sandbox: TableInfo, baseline: TableInfo): string[] {
   const usable = (key: string[]) => key.length > 0 && key.every((c) => sandbox.columns.includes(c) && baseline.columns.includes(c));
   if (usable(baseline.primaryKey)) return baseline.primaryKey;
   return usable(sandbox.primaryKey) ? sandbox.primaryKey : [];
+}
+
+const sameColumns = (a: string[], b: string[]) => a.length === b.length && a.every((c, i) => c === b[i]);
+
+/** Names of the tables of `schema` other than `keep`: what a diff limited to `keep` does not read. */
+async function tablesBut(client: ClientBase, schema: string, keep: string[]): Promise<string[]> {
+  const { rows } = await client.query<{ relname: string }>(
+    `SELECT c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relname = ANY ($2::text[])`,
+    [schema, keep],
+  );
+  return rows.map((r) => r.relname);
 }
 
 function assertCopyUntouched(options: DiffOptions, baselineTables: TableInfo[], comparisons: TableComparison[]): void {

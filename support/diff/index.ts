@@ -1,3 +1,3 @@
-export { diffSandbox, DEFAULT_IGNORED_COLUMNS, DEFAULT_SECRET_COLUMNS, type DiffOptions } from './diff-sandbox';
+export { diffSandbox, DEFAULT_IGNORED_COLUMNS, DEFAULT_SECRET_COLUMNS, type DiffOptions, type KnownChange } from './diff-sandbox';
 export { renderChangeSet, changeSetToJson } from './render';
 export * from './change-set';

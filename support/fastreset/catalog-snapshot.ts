@@ -7,57 +7,68 @@ export interface SnapshotSchemas {
 }
 
 /**
- * A SELECT of (obj, h): for every relation, function and schema the fast reset depends on, a hash of the
- * versions (oid, xmin) of its catalog rows. DDL writes new catalog row versions, with a new xmin; DML,
- * nextval, setval, VACUUM and ANALYZE (in-place updates) do not. So the snapshot taken inside the reset's
- * transaction is equal later exactly when no DDL touched these objects: no column, constraint, index,
- * trigger (dropped, disabled or added), default, rule, policy, sequence option, grant, owner or function
- * changed, no relation appeared, vanished or was truncated (new relfilenode), in the application schema, the
- * tracking schema, or (relations and triggers only) the copy. It reads only the catalog: a few milliseconds
- * on ~400 tables, where the full catalog fingerprint deparses every definition.
+ * A SELECT of (relid, label, x): one row per catalog row the fast reset depends on, x being the row's
+ * xmin (the transaction that wrote this version of it). Relation parts carry the relation's oid, functions
+ * and schemas a label.
  *
- * The same text runs at install (inside the reset) and at every check; it is sent by the client, never read
- * from the database, so replaced tracking functions cannot fake it.
+ * Why xmin: DDL writes new catalog row versions; DML, nextval, setval, VACUUM and ANALYZE (in-place
+ * updates) do not. Every row version written after the snapshot has an xmin greater than every version it
+ * replaces or removes, so (count, sum of xmin) taken inside the reset's transaction is equal later exactly
+ * when no DDL left these objects different: no column, default, constraint, index, trigger (dropped,
+ * disabled, added), rule, policy, inheritance, sequence option or ownership, grant, owner, function or schema
+ * changed, and no relation appeared, vanished or was truncated (new relfilenode). It covers the application
+ * schema and the tracking schema in depth, and the copy's relations and triggers (the guard). It reads only
+ * catalog rows, by index where the list is long: about ten milliseconds on ~400 tables, where the full catalog
+ * fingerprint deparses every definition.
+ *
+ * The text is sent by the client at install and at every check, never read from the database, so replaced
+ * tracking functions cannot fake it. (Assumes no xid wraparound between the reset and the check.)
  */
-export function catalogSnapshotSql(s: SnapshotSchemas): string {
+export function catalogPartsSql(s: SnapshotSchemas): string {
   const app = quoteLiteral(s.appSchema);
   const copy = quoteLiteral(s.copySchema);
   const track = quoteLiteral(s.trackSchema);
-  const h = (parts: string) => `pg_catalog.hashtextextended(${parts}, 0)`;
+  const x = (alias: string) => `${alias}.xmin::text::int8`;
+  const deepTables = `((SELECT deep FROM tabs)::oid[])`;
   return `
 WITH ns AS MATERIALIZED (
-  SELECT oid, nspname, xmin FROM pg_catalog.pg_namespace WHERE nspname IN (${app}, ${copy}, ${track})
+  SELECT oid, xmin, nspname FROM pg_catalog.pg_namespace WHERE nspname IN (${app}, ${copy}, ${track})
 ), rel AS MATERIALIZED (
-  SELECT c.oid, c.xmin, c.relname, n.nspname, n.nspname <> ${copy} AS deep
-    FROM pg_catalog.pg_class c JOIN ns n ON n.oid = c.relnamespace
-), deep AS MATERIALIZED (
-  SELECT oid FROM rel WHERE deep
-), parts (relid, h) AS (
-  SELECT oid, ${h(`'c' || oid::text || ':' || xmin::text`)} FROM rel
-  UNION ALL SELECT tgrelid, ${h(`'t' || oid::text || ':' || xmin::text`)} FROM pg_catalog.pg_trigger WHERE tgrelid IN (SELECT oid FROM rel)
-  UNION ALL SELECT attrelid, ${h(`'a' || attnum::text || ':' || xmin::text`)} FROM pg_catalog.pg_attribute WHERE attrelid IN (SELECT oid FROM deep) AND attnum > 0
-  UNION ALL SELECT adrelid, ${h(`'d' || oid::text || ':' || xmin::text`)} FROM pg_catalog.pg_attrdef WHERE adrelid IN (SELECT oid FROM deep)
-  UNION ALL SELECT conrelid, ${h(`'k' || oid::text || ':' || xmin::text`)} FROM pg_catalog.pg_constraint WHERE conrelid IN (SELECT oid FROM deep)
-  UNION ALL SELECT confrelid, ${h(`'f' || oid::text || ':' || xmin::text`)} FROM pg_catalog.pg_constraint
-   WHERE confrelid IN (SELECT oid FROM deep) AND conrelid NOT IN (SELECT oid FROM deep)
-  UNION ALL SELECT indrelid, ${h(`'i' || indexrelid::text || ':' || xmin::text`)} FROM pg_catalog.pg_index WHERE indrelid IN (SELECT oid FROM deep)
-  UNION ALL SELECT seqrelid, ${h(`'s' || xmin::text`)} FROM pg_catalog.pg_sequence WHERE seqrelid IN (SELECT oid FROM deep)
-  UNION ALL SELECT objid, ${h(`'o' || refobjid::text || ':' || refobjsubid::text || ':' || deptype::text || ':' || xmin::text`)} FROM pg_catalog.pg_depend
-   WHERE classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND objid IN (SELECT oid FROM deep) AND objsubid = 0
-  UNION ALL SELECT ev_class, ${h(`'r' || oid::text || ':' || xmin::text`)} FROM pg_catalog.pg_rewrite WHERE ev_class IN (SELECT oid FROM rel)
-  UNION ALL SELECT polrelid, ${h(`'p' || oid::text || ':' || xmin::text`)} FROM pg_catalog.pg_policy WHERE polrelid IN (SELECT oid FROM rel)
-  UNION ALL SELECT inhrelid, ${h(`'h' || inhparent::text || ':' || xmin::text`)} FROM pg_catalog.pg_inherits WHERE inhrelid IN (SELECT oid FROM deep)
-)
-SELECT 'relation ' || r.nspname || '.' || r.relname AS obj, sum(p.h) AS h
-  FROM parts p JOIN rel r ON r.oid = p.relid GROUP BY r.nspname, r.relname
-UNION ALL
-SELECT 'function ' || p.oid::pg_catalog.regprocedure::text, ${h(`p.oid::text || ':' || p.xmin::text`)}::numeric
-  FROM pg_catalog.pg_proc p WHERE p.pronamespace IN (SELECT oid FROM ns WHERE nspname <> ${copy})
-UNION ALL
-SELECT 'schema ' || nspname, ${h(`oid::text || ':' || xmin::text`)}::numeric FROM ns`;
+  SELECT c.oid, c.xmin, c.relkind, n.nspname <> ${copy} AS deep FROM pg_catalog.pg_class c JOIN ns n ON n.oid = c.relnamespace
+), tabs AS MATERIALIZED (
+  SELECT pg_catalog.array_agg(oid) FILTER (WHERE deep) AS deep FROM rel WHERE relkind IN ('r', 'p')
+), seqs AS MATERIALIZED (
+  SELECT pg_catalog.array_agg(oid) AS oids FROM rel WHERE relkind = 'S' AND deep
+), parts (relid, label, x) AS (
+  SELECT r.oid, NULL::text, ${x('r')} FROM rel r
+  UNION ALL SELECT NULL, 'schema ' || n.nspname, ${x('n')} FROM ns n
+  UNION ALL SELECT t.tgrelid, NULL, ${x('t')} FROM pg_catalog.pg_trigger t JOIN rel r ON r.oid = t.tgrelid
+  UNION ALL SELECT a.attrelid, NULL, ${x('a')} FROM pg_catalog.pg_attribute a WHERE a.attrelid = ANY ${deepTables} AND a.attnum > 0
+  UNION ALL SELECT d.adrelid, NULL, ${x('d')} FROM pg_catalog.pg_attrdef d WHERE d.adrelid = ANY ${deepTables}
+  UNION ALL SELECT nullif(k.conrelid, 0), CASE WHEN k.conrelid = 0 THEN 'constraint ' || k.conname END, ${x('k')}
+              FROM pg_catalog.pg_constraint k WHERE k.connamespace IN (SELECT oid FROM ns)
+  UNION ALL SELECT i.indrelid, NULL, ${x('i')} FROM pg_catalog.pg_index i WHERE i.indrelid = ANY ${deepTables}
+  UNION ALL SELECT s.seqrelid, NULL, ${x('s')} FROM pg_catalog.pg_sequence s WHERE s.seqrelid = ANY ((SELECT oids FROM seqs)::oid[])
+  UNION ALL SELECT d.objid, NULL, ${x('d')} FROM pg_catalog.pg_depend d
+             WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = ANY ((SELECT oids FROM seqs)::oid[])
+               AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+  UNION ALL SELECT w.ev_class, NULL, ${x('w')} FROM pg_catalog.pg_rewrite w WHERE w.ev_class = ANY ${deepTables}
+  UNION ALL SELECT p.polrelid, NULL, ${x('p')} FROM pg_catalog.pg_policy p WHERE p.polrelid = ANY ${deepTables}
+  UNION ALL SELECT h.inhrelid, NULL, ${x('h')} FROM pg_catalog.pg_inherits h WHERE h.inhrelid = ANY ${deepTables}
+  UNION ALL SELECT NULL, 'function ' || n.nspname || '.' || f.proname || '(' || pg_catalog.pg_get_function_identity_arguments(f.oid) || ')', ${x('f')}
+              FROM pg_catalog.pg_proc f JOIN ns n ON n.oid = f.pronamespace
+)`;
 }
 
-/** One row: the number of objects and the sum of their hashes; what the state row records at install. */
+/** One row: how many catalog rows the snapshot covers and the sum of their xmins; what the state row records at install. */
 export function catalogSummarySql(s: SnapshotSchemas): string {
-  return `SELECT count(*) AS objects, coalesce(sum(h), 0) AS hash FROM (${catalogSnapshotSql(s)}) snapshot`;
+  return `${catalogPartsSql(s)}\nSELECT count(*)::text AS objects, coalesce(sum(x), 0)::text AS hash FROM parts`;
+}
+
+/** The snapshot per object ("relation public.llx_facture", "function ...", "schema ..."), to name what changed. */
+export function catalogObjectsSql(s: SnapshotSchemas): string {
+  return `${catalogPartsSql(s)}
+SELECT coalesce(p.label, 'relation ' || n.nspname || '.' || c.relname, 'relation ' || p.relid::text) AS obj, count(*)::int8 AS rows, sum(p.x) AS h
+  FROM parts p LEFT JOIN pg_catalog.pg_class c ON c.oid = p.relid LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+ GROUP BY 1`;
 }

@@ -1,7 +1,7 @@
 import type { ClientBase } from 'pg';
 import { qualified, quoteIdent, quoteLiteral } from '../db/ident';
 import { redact } from '../db/redact';
-import { inspectTracking } from './inspect-tracking';
+import { changedSequencesSql, inspectTracking } from './inspect-tracking';
 import { resolveTrackingOptions, TRACK_TABLES, UNLOCK_SETTING, type TrackingOptions } from './options';
 import { restoreCheckSql, restoreSql } from './restore-sql';
 
@@ -22,6 +22,8 @@ export interface FastResetDone {
   /** Rows deleted or updated, and rows re-inserted. */
   removed: number;
   inserted: number;
+  /** Milliseconds spent checking the tracking, restoring rows (with their check), and setting sequences back and committing. */
+  phases: { inspect: number; restore: number; finish: number };
 }
 
 export interface FastResetFallback {
@@ -40,8 +42,10 @@ export type FastResetResult = FastResetDone | FastResetFallback;
  * changed sequences back, clears the bookkeeping, commits. Three round trips; cost proportional to the
  * tracked rows plus a catalog read.
  *
- * Whenever it cannot be sure, it changes nothing and returns `{ fallback: reason }`: run the canonical
- * reset then. It never throws for a state of the sandbox, only for a lost connection.
+ * Whenever it cannot be sure, it rolls back and returns `{ fallback: reason }`: run the canonical reset
+ * then. (A restore that was attempted and rolled back may leave sequences advanced by application triggers
+ * it fired: nextval is not transactional; the canonical reset sets them.) It never throws for a state of
+ * the sandbox, only for a lost connection.
  * The client must not be in a transaction.
  */
 export async function fastReset(client: ClientBase, options: FastResetOptions): Promise<FastResetResult> {
@@ -56,8 +60,9 @@ export async function fastReset(client: ClientBase, options: FastResetOptions): 
     await client.query(`BEGIN; SET LOCAL lock_timeout = ${Math.max(1, Math.round(options.lockTimeoutMs))}; SET LOCAL ROLE ${quoteIdent(options.sandboxOwner)};
       SELECT pg_catalog.set_config(${quoteLiteral(UNLOCK_SETTING)}, ${quoteLiteral(o.runToken)}, true)`);
     const inspection = await inspectTracking(client, o);
+    const inspected = performance.now();
     if (inspection.untrusted !== undefined) return await fallback(inspection.untrusted);
-    const { tables, sequences } = inspection.changes;
+    const { tables } = inspection.changes;
 
     let removed = 0;
     let inserted = 0;
@@ -73,14 +78,15 @@ export async function fastReset(client: ClientBase, options: FastResetOptions): 
         return await fallback(`restoring the tracked rows did not give back the copy: ${check.rows.map((r) => `${r.tbl}: ${r.problem}`).join('; ')}`);
       }
     }
-    // setval is not transactional: it runs last, once everything else has succeeded.
-    const track = (table: string) => qualified(o.trackSchema, table);
-    await client.query(`
-SELECT count(pg_catalog.setval(s.seq, s.last_value, s.is_called)) FROM ${track(TRACK_TABLES.sequences)} s
- WHERE NOT s.is_called OR pg_catalog.pg_sequence_last_value(s.seq) IS DISTINCT FROM s.last_value;
-DELETE FROM ${track(TRACK_TABLES.changes)};
-COMMIT`);
-    return { ms: ms(), tables: tables.map((t) => ({ table: t.table, keys: t.keys, whole: t.whole || !t.keyColumns.length })), sequences, removed, inserted };
+    const restored = performance.now();
+    // setval is not transactional: it runs last, once everything else has succeeded, on what the restore left.
+    const [setBack] = (await client.query(`${changedSequencesSql(o, true)};\nDELETE FROM ${qualified(o.trackSchema, TRACK_TABLES.changes)};\nCOMMIT`)) as unknown as [
+      { rows: { seq: string }[] },
+    ];
+    const sequences = setBack.rows.map((r) => r.seq);
+    const done = performance.now();
+    const phases = { inspect: inspected - started, restore: restored - inspected, finish: done - restored };
+    return { ms: ms(), phases, tables: tables.map((t) => ({ table: t.table, keys: t.keys, whole: t.whole || !t.keyColumns.length })), sequences, removed, inserted };
   } catch (error) {
     const code = (error as { code?: string }).code;
     // A broken connection is not a state of the sandbox: the caller must know.

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { qualified, quoteIdent, quoteLiteral } from '../db/ident';
 import { registerSecret } from '../db/redact';
-import { catalogSnapshotSql, catalogSummarySql } from './catalog-snapshot';
+import { catalogObjectsSql, catalogSummarySql } from './catalog-snapshot';
 import { resolveTrackingOptions, TRACK_TABLES, TRIGGERS, UNLOCK_SETTING, type TrackingOptions } from './options';
 
 /** A fresh secret for one run of the harness (192 random bits), registered so that redact() masks it. */
@@ -60,7 +60,7 @@ CREATE TABLE ${track(TRACK_TABLES.state)} (installed_at timestamptz NOT NULL, in
 CREATE TABLE ${track(TRACK_TABLES.tables)} (tbl text PRIMARY KEY, key_columns text[] NOT NULL, insert_columns text[] NOT NULL,
   update_columns text[] NOT NULL, update_in_place boolean NOT NULL);
 CREATE TABLE ${track(TRACK_TABLES.sequences)} (seq pg_catalog.regclass PRIMARY KEY, last_value bigint NOT NULL, is_called boolean NOT NULL);
-CREATE TABLE ${track(TRACK_TABLES.catalog)} (obj text PRIMARY KEY, h numeric NOT NULL);
+CREATE TABLE ${track(TRACK_TABLES.catalog)} (obj text PRIMARY KEY, rows int8 NOT NULL, h numeric NOT NULL);
 
 CREATE FUNCTION ${track('zz_bdd_track_row')}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS ${FN}
 DECLARE
@@ -81,6 +81,16 @@ BEGIN
     IF old_key IS NULL OR new_key <> old_key THEN INSERT INTO ${changes} (tbl, k) VALUES (TG_TABLE_NAME, new_key); END IF;
   END IF;
   RETURN NULL;
+END
+${FN};
+-- The exact last_value of a sequence that was never called (pg_sequence_last_value gives NULL for it).
+CREATE FUNCTION ${track('bdd_track_sequence_last_value')}(seq pg_catalog.regclass) RETURNS bigint LANGUAGE plpgsql STABLE
+  SET search_path = pg_catalog, pg_temp AS ${FN}
+DECLARE
+  v bigint;
+BEGIN
+  EXECUTE format('SELECT last_value FROM %s', seq) INTO v;
+  RETURN v;
 END
 ${FN};
 CREATE FUNCTION ${track('zz_bdd_track_table')}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS ${FN}
@@ -178,6 +188,6 @@ END$b$, install_xid, ${lit(UNLOCK_SETTING)}, ${lit(o.tokenSha256)}));
 END
 ${TAG};
 -- Last: the snapshot must see every catalog change of the reset's transaction.
-INSERT INTO ${track(TRACK_TABLES.catalog)} (obj, h) ${catalogSnapshotSql(o)};
-UPDATE ${track(TRACK_TABLES.state)} SET (catalog_objects, catalog_hash) = (SELECT objects, hash FROM (${catalogSummarySql(o)}) summary);`;
+INSERT INTO ${track(TRACK_TABLES.catalog)} (obj, rows, h) ${catalogObjectsSql(o)};
+UPDATE ${track(TRACK_TABLES.state)} SET (catalog_objects, catalog_hash) = (SELECT objects::int8, hash::numeric FROM (${catalogSummarySql(o)}) summary);`;
 }

@@ -76,7 +76,7 @@ SELECT 'table ' || a.relname || ': indexes', coalesce(string_agg(pg_get_indexdef
   FROM app a LEFT JOIN pg_index i ON i.indrelid = a.oid LEFT JOIN pg_class ic ON ic.oid = i.indexrelid GROUP BY a.relname
 UNION ALL
 SELECT 'table ' || a.relname || ': triggers', coalesce(string_agg(pg_get_triggerdef(t.oid) || ' enabled ' || t.tgenabled::text, '; ' ORDER BY t.tgname), '')
-  FROM app a LEFT JOIN pg_trigger t ON t.tgrelid = a.oid AND NOT t.tgisinternal GROUP BY a.relname
+  FROM app a LEFT JOIN pg_trigger t ON t.tgrelid = a.oid AND NOT t.tgisinternal AND t.tgname NOT LIKE 'zz\\_bdd\\_%' GROUP BY a.relname
 UNION ALL
 SELECT 'sequence ' || s.relname,
        format('%s start %s inc %s min %s max %s cache %s cycle %s owner %s owned by %s', format_type(q.seqtypid, NULL), q.seqstart, q.seqincrement,
