@@ -86,8 +86,15 @@ async function connectDolibarr(config: HarnessConfig, backend: StartedBackend): 
   return { baseUrl: standIn.baseUrl, standIn: true, stop: () => standIn.stop() };
 }
 
+/** With --parallel, cucumber numbers its workers: each has its own cluster, and its own golden file. */
+const workerId = () => process.env.CUCUMBER_WORKER_ID;
+const workerSuffix = () => (workerId() === undefined ? '' : `.worker-${workerId()}`);
+
 /** Starts the backend, obtains and checks the golden, and prepares the reset. Stops what it started if any step fails. */
 export async function startHarness(config: HarnessConfig, log: Log = () => undefined): Promise<Harness> {
+  if (config.backend === 'live' && workerId() !== undefined) {
+    throw new Error('The live sandbox stays serial: there is one sandbox, and every worker of --parallel would need its own. Run the live profile without --parallel (use --shard on separate runners only against separate sandboxes).');
+  }
   const { backend, reason } = await startBackend(config, log);
   log(`backend: ${backend.name} (${reason}): ${backend.description}`);
   let dolibarr: { baseUrl: string; standIn: boolean; stop(): Promise<void> } | undefined;
@@ -121,7 +128,7 @@ export async function startHarness(config: HarnessConfig, log: Log = () => undef
       // secrets in the same transaction, and the sandbox is dumped as the golden (support/golden/scrub.ts).
       const scrubbed = await seedScrubbedGolden({
         tools: backend.tools, prod: backend.prodDump, runtime: backend.runtime, identity, scope,
-        outFile: join(dir, `${config.prodDatabase}.golden.dump`), lockTimeoutMs: config.lockTimeoutMs,
+        outFile: join(dir, `${config.prodDatabase}.golden${workerSuffix()}.dump`), lockTimeoutMs: config.lockTimeoutMs,
       });
       golden = scrubbed;
       const blanked = Object.values(scrubbed.manifest.scrub.counts).reduce((a, b) => a + b, 0);
