@@ -1,7 +1,6 @@
 import { Then } from '@cucumber/cucumber';
 import { expect } from 'chai';
-import { withClient } from '../support/db/connect';
-import { compareFingerprints, fingerprintDatabase } from '../support/golden/fingerprint';
+import { compareFingerprints } from '../support/golden/fingerprint';
 import { productionFingerprintsOf } from '../support/golden/scrub';
 import type { SandboxWorld } from '../support/world';
 import { describeChangeSet } from './dolibarr-vocabulary';
@@ -30,6 +29,6 @@ Then('the change set names the golden it was taken against and carries no secret
 
 Then('production is untouched', async function (this: SandboxWorld) {
   const manifest = this.harness.golden.manifest!;
-  const now = await withClient(this.harness.backend.prodDump!, (client) => fingerprintDatabase(client, this.harness.scope));
+  const now = await this.harness.fingerprintProduction();
   expect(compareFingerprints(productionFingerprintsOf(manifest), now), 'production compared with its own fingerprints at seed time').to.deep.equal([]);
 });

@@ -3,7 +3,6 @@ import { expect } from 'chai';
 import { withClient } from '../support/db/connect';
 import { parseArchiveList, summariseArchive } from '../support/golden/archive-contents';
 import { failingNearItsEnd, fromNewerMajor, truncated, withoutManifest, wrongChecksum } from '../support/golden/doctored';
-import { fingerprintDatabase } from '../support/golden/fingerprint';
 import { openGolden } from '../support/golden/golden';
 import { sha256File } from '../support/golden/manifest';
 import { productionFingerprintsOf } from '../support/golden/scrub';
@@ -22,7 +21,7 @@ Given('the golden checkpoint was taken from production', async function (this: S
 Then('the golden holds every application table production has, with the same rows', async function (this: SandboxWorld) {
   const prod = this.harness.backend.prodDump!;
   const { tables } = await withClient(prod, (client) => discoverScope(client, this.harness.scope));
-  const now = await withClient(prod, (client) => fingerprintDatabase(client, this.harness.scope));
+  const now = await this.harness.fingerprintProduction();
   expect(tables.length, 'application tables in production').to.be.greaterThan(0);
   expect(this.archive!.tables, 'tables in the golden').to.deep.equal(tables);
   expect(productionFingerprintsOf(manifestOf(this)).data.tables, "production's rows recorded in the manifest").to.deep.equal(now.data.tables);

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { ClientBase } from 'pg';
 import { withClient, type PgConnection } from '../support/db/connect';
 import { registerSecret } from '../support/db/redact';
-import { compareFingerprints, fingerprintDatabase, type Fingerprints } from '../support/golden/fingerprint';
+import { compareFingerprints, type Fingerprints } from '../support/golden/fingerprint';
 import { describeAttempt, tryConnect, tryEachRolledBack, type Attempt } from '../support/isolation/attempt';
 import { assertCannotActAsOwner, databaseOwner, tryCreateDatabase, tryDropDatabase, withClientOutside } from '../support/isolation/databases';
 import { callThroughSandboxTransport, fetchThirdParty, renderingsShowing, type CallOutcome } from '../support/isolation/key-routes';
@@ -58,7 +58,7 @@ const production = (world: SandboxWorld): PgConnection => world.harness.backend.
 const runtimeIn = (world: SandboxWorld, database: string): PgConnection => ({ ...world.harness.backend.runtime, database });
 const provisioner = (world: SandboxWorld): PgConnection => ({ ...world.harness.backend.superuser!, database: 'postgres' });
 const timeout = (world: SandboxWorld) => world.harness.config.connectTimeoutMs;
-const fingerprintProduction = (world: SandboxWorld) => withClient(production(world), (c) => fingerprintDatabase(c, world.harness.scope), timeout(world));
+const fingerprintProduction = (world: SandboxWorld) => world.harness.fingerprintProduction();
 
 // --- Production's door ---
 

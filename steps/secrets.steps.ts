@@ -2,7 +2,7 @@ import { Given, Then, When, type DataTable } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { withClient } from '../support/db/connect';
 import { qualified } from '../support/db/ident';
-import { fingerprintDatabase, compareFingerprints } from '../support/golden/fingerprint';
+import { compareFingerprints } from '../support/golden/fingerprint';
 import { openGolden } from '../support/golden/golden';
 import { assertGoldenScrubbed, withoutScrubRecord, type GoldenManifestWithScrub } from '../support/golden/scrub';
 import { ruleName } from '../support/golden/scrub-rules';
@@ -104,7 +104,7 @@ Then("the golden's manifest keeps production's own fingerprints, taken before th
 Then('production still matches the fingerprints the manifest kept for it, secrets included', async function (this: SandboxWorld) {
   const { production } = manifestOf(this);
   expect(production, "production's fingerprints in the manifest").to.not.equal(undefined);
-  const now = await withClient(this.harness.backend.prodDump!, (client) => fingerprintDatabase(client, this.harness.scope));
+  const now = await this.harness.fingerprintProduction();
   expect(compareFingerprints(production!, now), 'production compared with its own fingerprints at seed time').to.deep.equal([]);
 });
 

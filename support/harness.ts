@@ -54,6 +54,8 @@ export interface Harness {
   /** Compares the sandbox with the baseline; empty when they are equal. */
   verify(): Promise<Difference[]>;
   fingerprintSandbox(): Promise<Fingerprints>;
+  /** Production's application scope, read as the read-only dump role (backends that hold production only). */
+  fingerprintProduction(): Promise<Fingerprints>;
   stop(): Promise<void>;
 }
 
@@ -204,6 +206,10 @@ export async function startHarness(config: HarnessConfig, log: Log = () => undef
         return compareFingerprints(harness.baseline(), await fingerprintSandbox());
       },
       fingerprintSandbox,
+      fingerprintProduction() {
+        if (!backend.prodDump) throw new Error(`The ${backend.name} backend holds no production credentials: production cannot be fingerprinted here.`);
+        return withClient(backend.prodDump, (client) => fingerprintDatabase(client, scope), config.connectTimeoutMs);
+      },
       async stop() {
         await scenarioReset.close();
         await dolibarr?.stop();
